@@ -1,0 +1,55 @@
+import path from 'node:path';
+import type { Command } from '../command.ts';
+import { UsageError } from '../command.ts';
+import { engineFromFlags, engineOptions, parse, progressBar } from '../common.ts';
+import { classifyFiles } from '../../core/classify/classify-files.ts';
+import { scanDataset } from '../../core/dataset/scan.ts';
+import { summarise } from '../../core/evaluation/metrics.ts';
+import { tfjsPredictor } from '../../core/inference/predictor.ts';
+import { renderModelCard } from '../../core/models/model-card.ts';
+import { loadStoredModel, resolveModel, updateMetadata } from '../../core/models/store.ts';
+import { writeFileAtomic } from '../../core/fs/atomic-write.ts';
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+export const evaluateCommand: Command = {
+  name: 'evaluate',
+  summary: 'measure a model on a labelled folder (AUC, accuracy, sensitivity, specificity with 95% CI)',
+  usage: `usage: cxr evaluate <labelled-folder> [--model ID] [--record NAME] [--backend NAME] [--models-dir DIR] [--json]
+
+<labelled-folder> holds NORMAL/ and PNEUMONIA/ sub-folders. The model's own threshold is used (never tuned here).
+--record NAME stores the metrics in the model's metadata.json and MODEL_CARD.md under NAME.`,
+  async run(argv, io) {
+    const { values, positionals } = parse(argv, { ...engineOptions, model: { type: 'string' }, record: { type: 'string' }, json: { type: 'boolean' } });
+    if (positionals.length !== 1) throw new UsageError('name exactly one labelled folder');
+    const engine = await engineFromFlags(values.backend);
+    const stored = await resolveModel(values.model, { modelsDir: values['models-dir'] });
+    const md = stored.metadata;
+    const scan = await scanDataset(path.resolve(positionals[0]), { hash: false });
+    const items = scan.items.filter((it) => it.label != null && md.classNames.some((c) => c.toLowerCase() === String(it.label).toLowerCase()));
+    if (!items.length) throw new Error(`${positionals[0]}: no images in ${md.classNames.join('/')} sub-folders`);
+    const truth = new Map(items.map((it) => [it.path, String(it.label).toLowerCase() === md.positiveClass.toLowerCase() ? 1 : 0]));
+    const predictor = tfjsPredictor(await loadStoredModel(stored), md);
+    const bar = progressBar(io, 'evaluating');
+    const outcome = await classifyFiles({ files: items.map((it) => it.path), metadata: md, predictor, engine, onProgress: (d, t) => bar.update(d, t) });
+    predictor.dispose();
+    const labels = outcome.records.map((r) => truth.get(r.path)!);
+    const scores = outcome.records.map((r) => r.probability);
+    const name = values.record ?? path.basename(path.resolve(positionals[0]));
+    const s = summarise(name, labels, scores, md.threshold);
+    for (const f of outcome.failures) io.err(`skipped ${f.path}: ${f.reason}`);
+    if (values.json) io.out(JSON.stringify(s, null, 2));
+    else {
+      io.out(`${md.id} v${md.version} on ${positionals[0]}: n=${s.n} (${s.positives} ${md.positiveClass}), threshold ${md.threshold.toFixed(3)}`);
+      io.out(`  AUC         ${s.auc.value.toFixed(3)}  95% CI ${s.auc.ci95[0].toFixed(3)}–${s.auc.ci95[1].toFixed(3)}`);
+      for (const k of ['accuracy', 'sensitivity', 'specificity'] as const) io.out(`  ${k.padEnd(11)} ${pct(s[k].value)}  95% CI ${pct(s[k].ci95[0])}–${pct(s[k].ci95[1])}`);
+    }
+    if (values.record) {
+      const next = { ...md, metrics: { ...(md.metrics ?? {}), [values.record]: s } };
+      await updateMetadata(stored.dir, next);
+      await writeFileAtomic(path.join(stored.dir, 'MODEL_CARD.md'), renderModelCard(next));
+      io.err(`metrics recorded as "${values.record}" in ${stored.dir}/metadata.json and MODEL_CARD.md`);
+    }
+    return outcome.failures.length ? 2 : 0;
+  },
+};

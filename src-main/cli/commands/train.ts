@@ -1,0 +1,81 @@
+import path from 'node:path';
+import type { Command } from '../command.ts';
+import { UsageError } from '../command.ts';
+import { engineFromFlags, engineOptions, numberFlag, parse, progressBar } from '../common.ts';
+import { ARCHITECTURES, type ArchitectureName } from '../../core/architectures/cnn.ts';
+import { engineLabel } from '../../core/engine/backend.ts';
+import { trainAndSave } from '../../core/training/train-model.ts';
+import { TrainingCancelled } from '../../core/training/fit.ts';
+
+const usage = `usage: cxr train <data-folder> --id ID [--name NAME] [--out DIR] [--architecture ${ARCHITECTURES.join('|')}]
+                 [--input-size 128] [--epochs 30] [--batch-size 32] [--lr 0.001] [--seed 42]
+                 [--holdout 0.15] [--patience 8] [--no-augment] [--max-per-class N] [--backend NAME] [--models-dir DIR]
+
+Trains a CNN from scratch on <data-folder> laid out train/{NORMAL,PNEUMONIA} (+ optional val/) or {NORMAL,PNEUMONIA}/.
+The epoch and the decision threshold are chosen on a seeded, stratified hold-out of train plus val/;
+test/ and test-dev/ are never used. The model is saved to --out or to the user's model folder under --id.`;
+
+export const trainCommand: Command = {
+  name: 'train',
+  summary: 'train a CNN from scratch on a labelled folder',
+  usage,
+  async run(argv, io) {
+    const { values, positionals } = parse(argv, {
+      ...engineOptions,
+      id: { type: 'string' }, name: { type: 'string' }, out: { type: 'string' }, architecture: { type: 'string' },
+      'input-size': { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
+      seed: { type: 'string' }, holdout: { type: 'string' }, patience: { type: 'string' }, 'no-augment': { type: 'boolean' },
+      'max-per-class': { type: 'string' },
+    });
+    if (positionals.length !== 1) throw new UsageError('name exactly one data folder');
+    if (!values.id) throw new UsageError('--id is required (letters, digits, ".", "_" or "-")');
+    const arch = (values.architecture ?? 'seed-cnn') as ArchitectureName;
+    if (!ARCHITECTURES.includes(arch)) throw new UsageError(`--architecture must be one of ${ARCHITECTURES.join(', ')}`);
+    const engine = await engineFromFlags(values.backend);
+    io.err(`engine ${engineLabel(engine)}`);
+    const controller = new AbortController();
+    const onSigint = () => {
+      io.err('\ncancelling after the current batch …');
+      controller.abort();
+    };
+    process.once('SIGINT', onSigint);
+    const bar = progressBar(io, 'training');
+    try {
+      const { metadata, dir, failures } = await trainAndSave({
+        dataRoot: path.resolve(positionals[0]),
+        id: values.id,
+        name: values.name ?? values.id,
+        architecture: arch,
+        inputSize: numberFlag(values['input-size'], '--input-size', 64, 256) ?? 128,
+        epochs: numberFlag(values.epochs, '--epochs', 1, 500) ?? 30,
+        batchSize: numberFlag(values['batch-size'], '--batch-size', 1, 512) ?? 32,
+        learningRate: numberFlag(values.lr, '--lr', 1e-6, 1) ?? 1e-3,
+        seed: numberFlag(values.seed, '--seed', 0, 2 ** 31) ?? 42,
+        holdoutFraction: numberFlag(values.holdout, '--holdout', 0.05, 0.5) ?? 0.15,
+        patience: numberFlag(values.patience, '--patience', 1, 100) ?? 8,
+        augment: !values['no-augment'],
+        maxPerClass: numberFlag(values['max-per-class'], '--max-per-class', 2, 1e6),
+        outDir: values.out,
+        modelsDir: values['models-dir'],
+        command: `npx cxr train ${argv.join(' ')}`,
+        signal: controller.signal,
+        onLog: (l) => io.err(l),
+        onProgress: (p) => {
+          if (p.kind === 'batch') bar.update(p.batch, p.batches, `epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)} ${p.imagesPerSecond.toFixed(1)} img/s ETA ${Math.round(p.etaSeconds / 60)} min`);
+          else io.err(`epoch ${p.epoch}: loss ${p.record.loss.toFixed(4)} selection loss ${p.record.valLoss.toFixed(4)} AUC ${p.record.valAuc.toFixed(4)} lr ${p.learningRate}${p.improved ? ' (best so far)' : ''} ${p.record.seconds.toFixed(0)} s`);
+        },
+      });
+      io.out(`saved model ${metadata.id} v${metadata.version} to ${dir}`);
+      io.out(`threshold ${metadata.threshold.toFixed(3)}: ${metadata.thresholdChosenBy}`);
+      return failures.length ? 2 : 0;
+    } catch (e) {
+      if (e instanceof TrainingCancelled) {
+        io.err('training cancelled; nothing was saved');
+        return 130;
+      }
+      throw e;
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+  },
+};

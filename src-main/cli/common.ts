@@ -1,0 +1,62 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { EngineInfo } from '../../src-shared/types.ts';
+import { initEngine, parseBackendName } from '../core/engine/backend.ts';
+import { UsageError } from './command.ts';
+
+/** Options every command that runs a model accepts. */
+export const engineOptions = {
+  backend: { type: 'string' },
+  'models-dir': { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
+/** node:util parseArgs with usage errors turned into UsageError. */
+export function parse<T extends ParseArgsConfig['options']>(argv: string[], options: T, allowPositionals = true) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** Initialises the engine from --backend or CXR_BACKEND. */
+export async function engineFromFlags(backend: string | undefined): Promise<EngineInfo> {
+  if (backend) {
+    let name;
+    try {
+      name = parseBackendName(backend, '--backend');
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    return initEngine({ backend: name, chosenBy: 'flag --backend' });
+  }
+  return initEngine({});
+}
+
+/** Parses a number flag within bounds or throws a UsageError naming the flag. */
+export function numberFlag(value: string | undefined, flag: string, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`${flag} must be a number from ${min} to ${max} (got "${value}")`);
+  return n;
+}
+
+/** A one-line progress bar for a TTY (written with \r), or null for plain output. */
+export function progressBar(io: { err: (s: string) => void; isTTY: boolean }, label: string) {
+  let last = 0;
+  return {
+    update(done: number, total: number, extra = '') {
+      if (io.isTTY) {
+        const w = 28;
+        const f = total ? Math.round((w * done) / total) : w;
+        process.stderr.write(`\r${label} [${'#'.repeat(f)}${'.'.repeat(w - f)}] ${done}/${total} ${extra}\x1b[K`);
+        if (done === total) process.stderr.write('\n');
+      } else {
+        const step = Math.max(1, Math.ceil(total / 10));
+        if (done === total || done - last >= step) {
+          io.err(`${label}: ${done}/${total} ${extra}`.trimEnd());
+          last = done;
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import type { ClassifyRecord, EngineInfo, FileFailure, ModelMetadata } from '../../../src-shared/types.ts';
+import { loadForModel } from '../imaging/preprocess.ts';
+import { toFileFailure } from '../imaging/image-error.ts';
+import type { Predictor } from '../inference/predictor.ts';
+
+/** What a batch classification needs. */
+export interface ClassifyOptions {
+  files: string[];
+  metadata: ModelMetadata;
+  predictor: Predictor;
+  engine: EngineInfo;
+  threshold?: number;
+  batchSize?: number;
+  /** Images decoded ahead of the model (sharp decodes on libuv threads, in parallel with inference). */
+  prefetch?: number;
+  onRecord?: (r: ClassifyRecord) => void;
+  onFailure?: (f: FileFailure) => void;
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+/** The outcome of a batch. */
+export interface ClassifyOutcome {
+  records: ClassifyRecord[];
+  failures: FileFailure[];
+  cancelled: boolean;
+  seconds: number;
+}
+
+type Loaded = { path: string; ok: true; data: Float32Array; sha256: string; ms: number } | { path: string; ok: false; failure: FileFailure };
+
+async function load(file: string, md: ModelMetadata): Promise<Loaded> {
+  const t0 = performance.now();
+  try {
+    const r = await loadForModel(file, md.input);
+    return { path: file, ok: true, data: r.data, sha256: r.sha256, ms: performance.now() - t0 };
+  } catch (e) {
+    return { path: file, ok: false, failure: toFileFailure(e, file) };
+  }
+}
+
+/**
+ * Classifies files with a model: decodes ahead (bounded), runs the model in batches, reports each
+ * result and each failure as it happens. A bad image is reported and skipped; the batch goes on.
+ */
+export async function classifyFiles(o: ClassifyOptions): Promise<ClassifyOutcome> {
+  const started = performance.now();
+  const md = o.metadata;
+  const threshold = o.threshold ?? md.threshold;
+  const batchSize = Math.max(1, o.batchSize ?? 8);
+  const ahead = Math.max(1, o.prefetch ?? batchSize * 2);
+  const size = md.input.height * md.input.width * md.input.channels;
+  const records: ClassifyRecord[] = [];
+  const failures: FileFailure[] = [];
+  const inflight: Promise<Loaded>[] = [];
+  let nextFile = 0;
+  let done = 0;
+  const refill = () => {
+    while (inflight.length < ahead && nextFile < o.files.length) inflight.push(load(o.files[nextFile++], md));
+  };
+  let batch: Extract<Loaded, { ok: true }>[] = [];
+  const flush = async () => {
+    if (!batch.length) return;
+    const buf = new Float32Array(batch.length * size);
+    batch.forEach((b, i) => buf.set(b.data, i * size));
+    const t0 = performance.now();
+    const probs = await o.predictor.predict(buf, batch.length);
+    const share = (performance.now() - t0) / batch.length;
+    batch.forEach((b, i) => {
+      const p = probs[i];
+      const rec: ClassifyRecord = {
+        path: b.path, sha256: b.sha256, probability: p,
+        label: p >= threshold ? md.positiveClass : md.classNames.find((c) => c !== md.positiveClass) ?? 'NEGATIVE',
+        threshold, modelId: md.id, modelVersion: md.version, backend: o.engine.backend, engine: o.predictor.engine,
+        milliseconds: Math.round((b.ms + share) * 10) / 10,
+      };
+      records.push(rec);
+      o.onRecord?.(rec);
+      o.onProgress?.(++done, o.files.length);
+    });
+    batch = [];
+  };
+  refill();
+  let cancelled = false;
+  while (inflight.length) {
+    if (o.signal?.aborted) {
+      cancelled = true;
+      break;
+    }
+    const item = await inflight.shift()!;
+    refill();
+    if (item.ok) {
+      batch.push(item);
+      if (batch.length >= batchSize) await flush();
+    } else {
+      failures.push(item.failure);
+      o.onFailure?.(item.failure);
+      o.onProgress?.(++done, o.files.length);
+    }
+  }
+  if (!cancelled) await flush();
+  await Promise.allSettled(inflight);
+  return { records, failures, cancelled, seconds: (performance.now() - started) / 1000 };
+}

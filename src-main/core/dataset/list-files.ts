@@ -1,0 +1,115 @@
+/**
+ * Finding image files under the paths a user named. Never throws for bad paths: each one
+ * becomes a FileFailure with a code and a reason the user can act on.
+ */
+import type { Dirent, Stats } from 'node:fs';
+import { readdir, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { FileFailure } from '../../../src-shared/types.ts';
+
+/** File extensions (lower case) picked up when walking folders. */
+export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png'];
+
+/** True when the name ends in .jpg, .jpeg or .png (any case). */
+export function hasImageExtension(name: string): boolean {
+  return IMAGE_EXTENSIONS.includes(path.extname(name).toLowerCase());
+}
+
+/** Result of listImageFiles. */
+export interface ListedFiles {
+  files: string[];
+  failures: FileFailure[];
+}
+
+/**
+ * Lists image files under `paths`: folders are walked recursively (symlinks followed, each real
+ * folder visited once, hidden entries skipped), files named explicitly are kept whatever their
+ * extension. Missing paths (NOT_FOUND), unreadable folders (NOT_READABLE) and named folders
+ * without images (EMPTY_FOLDER) become failures. Files come back sorted and de-duplicated.
+ */
+export async function listImageFiles(paths: string[]): Promise<ListedFiles> {
+  const files = new Set<string>();
+  const failures: FileFailure[] = [];
+  const visited = new Set<string>();
+  for (const p of paths) {
+    let info: Stats;
+    try {
+      info = await stat(p);
+    } catch (e) {
+      failures.push(fsFailure(e, p, 'path'));
+      continue;
+    }
+    if (!info.isDirectory()) {
+      files.add(p);
+      continue;
+    }
+    const real = await realpath(p).catch(() => p);
+    if (visited.has(real)) continue; // the same folder named twice, or inside one named before
+    const before = files.size;
+    await walk(p, files, failures, visited);
+    if (files.size === before && !failures.some((f) => f.path === p)) {
+      failures.push({
+        path: p,
+        code: 'EMPTY_FOLDER',
+        reason: `${p}: the folder contains no ${IMAGE_EXTENSIONS.join('/')} images; check that this is the right folder`,
+      });
+    }
+  }
+  return { files: [...files].sort(compareStrings), failures };
+}
+
+async function walk(dir: string, files: Set<string>, failures: FileFailure[], visited: Set<string>): Promise<void> {
+  let real: string;
+  let entries: Dirent[];
+  try {
+    real = await realpath(dir);
+    if (visited.has(real)) return; // symlink loop or a folder reached twice
+    visited.add(real);
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    failures.push(fsFailure(e, dir, 'folder'));
+    return;
+  }
+  entries.sort((a, b) => compareStrings(a.name, b.name));
+  for (const entry of entries) {
+    if (entry.name.startsWith('.')) continue;
+    const full = path.join(dir, entry.name);
+    let isDir = entry.isDirectory();
+    let isFile = entry.isFile();
+    if (entry.isSymbolicLink()) {
+      try {
+        const target = await stat(full);
+        isDir = target.isDirectory();
+        isFile = target.isFile();
+      } catch (e) {
+        failures.push(fsFailure(e, full, 'link'));
+        continue;
+      }
+    }
+    if (isDir) await walk(full, files, failures, visited);
+    else if (isFile && hasImageExtension(entry.name)) files.add(full);
+  }
+}
+
+function fsFailure(e: unknown, p: string, what: 'path' | 'folder' | 'link'): FileFailure {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') {
+    const reason =
+      what === 'link'
+        ? `${p}: the link points to nothing (broken symlink); fix or remove it`
+        : `${p}: no such file or folder; check the path`;
+    return { path: p, code: 'NOT_FOUND', reason };
+  }
+  if (code === 'EACCES' || code === 'EPERM') {
+    return { path: p, code: 'NOT_READABLE', reason: `${p}: permission denied; check the ${what === 'folder' ? 'folder' : 'file'} permissions` };
+  }
+  if (code === 'ELOOP') {
+    return { path: p, code: 'SYMLINK_LOOP', reason: `${p}: the symlinks loop back on themselves; fix the link` };
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  return { path: p, code: code ?? 'ERROR', reason: `${p}: ${message}` };
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,68 @@
+import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
+import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.ts';
+import { conv2dBackpropInputConfig } from './conv2d-backprop-input.ts';
+import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise-conv2d-backprop-filter.ts';
+import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise-conv2d-backprop-input.ts';
+
+export { conv2dBackpropFilter, conv2dBackpropFilterTuning } from './conv2d-backprop-filter.ts';
+export { conv2dBackpropInput } from './conv2d-backprop-input.ts';
+export { depthwiseConv2dNativeBackpropFilter } from './depthwise-conv2d-backprop-filter.ts';
+export { depthwiseConv2dNativeBackpropInput } from './depthwise-conv2d-backprop-input.ts';
+
+/**
+ * Kernels that tfjs-backend-wasm 4.22 lacks and that a training step of our
+ * architectures (plain CNN, BatchNorm CNN, separable/depthwise CNN) needs.
+ * Found by running trainOnBatch / optimizer.minimize steps on wasm and
+ * collecting "Kernel 'X' not registered for backend 'wasm'" failures
+ * (see discover-missing.ts).
+ */
+export const WASM_TRAINING_KERNELS: readonly string[] = [
+  'Conv2DBackpropFilter',
+  'DepthwiseConv2dNativeBackpropFilter',
+  'DepthwiseConv2dNativeBackpropInput',
+];
+
+/**
+ * Built-in wasm kernels that exist but are slow and that we replace by default:
+ * the built-in Conv2DBackpropInput is a scalar C loop (5-9x slower than ours).
+ */
+export const WASM_KERNEL_OVERRIDES: readonly string[] = ['Conv2DBackpropInput'];
+
+const MISSING_CONFIGS: KernelConfig[] = [
+  conv2dBackpropFilterConfig,
+  depthwiseConv2dNativeBackpropFilterConfig,
+  depthwiseConv2dNativeBackpropInputConfig,
+];
+const OVERRIDE_CONFIGS: KernelConfig[] = [conv2dBackpropInputConfig];
+const OURS = new Set([...MISSING_CONFIGS, ...OVERRIDE_CONFIGS].map((c) => c.kernelFunc));
+
+export interface RegisterWasmTrainingKernelsOptions {
+  /** Replace slow built-in wasm kernels (WASM_KERNEL_OVERRIDES). Default true. */
+  overrideSlowBuiltins?: boolean;
+}
+
+/**
+ * Registers on the 'wasm' backend every training kernel it is missing
+ * (WASM_TRAINING_KERNELS) and, unless disabled, our faster replacements of slow
+ * built-ins (WASM_KERNEL_OVERRIDES). Idempotent; safe to call before or after
+ * `tf.setBackend('wasm')`. Returns the kernel names registered by this call.
+ */
+export function registerWasmTrainingKernels(options: RegisterWasmTrainingKernelsOptions = {}): string[] {
+  const registered: string[] = [];
+  for (const config of MISSING_CONFIGS) {
+    if (getKernel(config.kernelName, 'wasm') == null) {
+      registerKernel(config);
+      registered.push(config.kernelName);
+    }
+  }
+  if (options.overrideSlowBuiltins ?? true) {
+    for (const config of OVERRIDE_CONFIGS) {
+      const existing = getKernel(config.kernelName, 'wasm');
+      if (existing != null && OURS.has(existing.kernelFunc)) continue;
+      if (existing != null) unregisterKernel(config.kernelName, 'wasm');
+      registerKernel(config);
+      registered.push(config.kernelName);
+    }
+  }
+  return registered;
+}

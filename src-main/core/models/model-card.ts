@@ -1,0 +1,78 @@
+import type { EvaluationSummary, ModelMetadata } from '../../../src-shared/types.ts';
+
+const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : 'n/a');
+const num = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
+
+function metricsTable(m: EvaluationSummary): string {
+  const row = (name: string, v: { value: number; ci95: [number, number] }, f: (x: number) => string) =>
+    `| ${name} | ${f(v.value)} | ${f(v.ci95[0])} – ${f(v.ci95[1])} |`;
+  return [
+    `${m.dataset}: ${m.n} images (${m.positives} PNEUMONIA, ${m.n - m.positives} NORMAL), threshold ${m.threshold.toFixed(3)}.`,
+    '',
+    '| metric | value | 95% CI |',
+    '|---|---|---|',
+    row('AUC', m.auc, num),
+    row('accuracy', m.accuracy, pct),
+    row('sensitivity (PNEUMONIA recall)', m.sensitivity, pct),
+    row('specificity (NORMAL recall)', m.specificity, pct),
+    '',
+    'Intervals: Wilson score for proportions, stratified percentile bootstrap (1,000 resamples, seed 7) for AUC.',
+  ].join('\n');
+}
+
+/** Renders MODEL_CARD.md from a model's metadata. */
+export function renderModelCard(md: ModelMetadata): string {
+  const t = md.training;
+  const lines: string[] = [
+    `# Model card: ${md.name} (\`${md.id}\` v${md.version})`,
+    '',
+    '> **Research software, not for diagnostic use.** This model triages pediatric chest X-rays as NORMAL or PNEUMONIA to support, never replace, a qualified reader.',
+    '',
+    '## Model',
+    `- Architecture: \`${md.architecture}\`, ${md.parameters.toLocaleString('en-US')} parameters, sigmoid output P(${md.positiveClass}).`,
+    `- Input: ${md.input.width}×${md.input.height}, ${md.input.channels} channel(s), resize \`${md.input.resize}\`, scaling \`${md.input.scaling}\`.`,
+    `- Decision threshold: ${md.threshold.toFixed(3)} — ${md.thresholdChosenBy}.`,
+    `- Weights sha256: \`${md.weightsSha256}\`; created ${md.created}.`,
+    '',
+    '## Data and licence',
+    'Kermany, Zhang, Goldbaum et al., "Identifying Medical Diagnoses and Treatable Diseases by Image-Based Deep Learning", Cell 172(5):1122–1131, 2018; data: Mendeley Data rscbjbr9sj, licence CC BY 4.0. Pediatric (1–5 years) anterior-posterior chest X-rays from Guangzhou Women and Children\'s Medical Center.',
+  ];
+  if (t) {
+    lines.push('', '| split | ' + Object.keys(Object.values(t.counts)[0] ?? {}).join(' | ') + ' |', '|---|' + Object.keys(Object.values(t.counts)[0] ?? {}).map(() => '---|').join(''));
+    for (const [split, c] of Object.entries(t.counts)) lines.push(`| ${split} | ${Object.values(c).join(' | ')} |`);
+    lines.push(
+      '',
+      'The test split is never used for training, model selection or the threshold.',
+      '',
+      '## Training recipe',
+      `- Seed ${t.seed}, backend \`${t.backend}\`, ${t.epochs} epochs run, best epoch ${t.bestEpoch}, ${(t.durationSeconds / 60).toFixed(1)} minutes.`,
+      `- Hyperparameters: \`${JSON.stringify(t.hyperparameters)}\``,
+      '- Reproduce with:',
+      '',
+      '```sh',
+      t.command,
+      '```',
+      '',
+      '| epoch | train loss | selection loss | selection AUC | learning rate |',
+      '|---|---|---|---|---|',
+      ...t.history.map((h) => `| ${h.epoch} | ${num(h.loss)} | ${num(h.valLoss)} | ${num(h.valAuc)} | ${h.learningRate} |`),
+    );
+  }
+  if (md.metrics && Object.keys(md.metrics).length) {
+    lines.push('', '## Metrics');
+    for (const m of Object.values(md.metrics)) lines.push('', metricsTable(m));
+  }
+  lines.push(
+    '',
+    '## Intended use',
+    '- Triage and research on pediatric AP chest X-rays similar to the training data; a human reads every study.',
+    '- Not validated for adults, PA/lateral views, other hospitals\' equipment, or other findings (e.g. COVID-19, tuberculosis, effusion).',
+    '',
+    '## Limitations',
+    '- Trained and tested on one centre\'s data: expect lower accuracy elsewhere (dataset shift).',
+    '- The official test split is small and drawn from the same centre; the confidence intervals above are wide.',
+    '- Burned-in markers and image size correlate with the label in this dataset; images are resized before the model, but check heatmaps for shortcut learning.',
+  );
+  if (md.notes) lines.push('', '## Notes', md.notes);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,77 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { sha256Hex } from '../fs/atomic-write.ts';
+
+/** The shape of a tfjs `model.json`. */
+interface ModelJson {
+  modelTopology?: unknown;
+  format?: string;
+  generatedBy?: string;
+  convertedBy?: string | null;
+  weightsManifest: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
+}
+
+/** Reads a tfjs layers model folder (model.json + shards) into artifacts; returns the weights' sha256 too. */
+export async function readModelArtifacts(dir: string): Promise<{ artifacts: tf.io.ModelArtifacts; weightsSha256: string }> {
+  const jsonPath = path.join(dir, 'model.json');
+  let json: ModelJson;
+  try {
+    json = JSON.parse(await fsp.readFile(jsonPath, 'utf8')) as ModelJson;
+  } catch (e) {
+    throw new Error(`${jsonPath}: cannot read the model (${(e as Error).message}); reinstall or re-import the model`);
+  }
+  if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
+    throw new Error(`${jsonPath}: not a TensorFlow.js layers model (no modelTopology/weightsManifest)`);
+  }
+  const specs: tf.io.WeightsManifestEntry[] = [];
+  const buffers: Buffer[] = [];
+  for (const group of json.weightsManifest) {
+    for (const p of group.paths) {
+      const f = path.join(dir, p);
+      try {
+        buffers.push(await fsp.readFile(f));
+      } catch (e) {
+        throw new Error(`${f}: missing weight shard (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); reinstall or re-import the model`);
+      }
+    }
+    specs.push(...group.weights);
+  }
+  const all = Buffer.concat(buffers);
+  const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
+  return {
+    artifacts: { modelTopology: json.modelTopology as object, weightSpecs: specs, weightData, format: json.format, generatedBy: json.generatedBy, convertedBy: json.convertedBy ?? undefined },
+    weightsSha256: sha256Hex(all),
+  };
+}
+
+/** Loads a tfjs layers model from a folder. */
+export async function loadLayersModelFromDir(dir: string): Promise<{ model: tfl.LayersModel; weightsSha256: string }> {
+  const { artifacts, weightsSha256 } = await readModelArtifacts(dir);
+  const model = await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
+  return { model, weightsSha256 };
+}
+
+/** Writes a layers model as `model.json` + `weights.bin` into `dir` (which must exist); returns the weights' sha256. */
+export async function writeLayersModelToDir(model: tfl.LayersModel, dir: string): Promise<string> {
+  let sha = '';
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      const wd = artifacts.weightData;
+      const bytes = wd == null ? new Uint8Array(0) : Array.isArray(wd) ? Buffer.concat(wd.map((b) => Buffer.from(b))) : new Uint8Array(wd);
+      sha = sha256Hex(bytes);
+      const modelJson = {
+        modelTopology: artifacts.modelTopology,
+        format: 'layers-model',
+        generatedBy: `TensorFlow.js tfjs-layers v${tfl.version_layers}`,
+        convertedBy: null,
+        weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+      };
+      await fsp.writeFile(path.join(dir, 'weights.bin'), bytes);
+      await fsp.writeFile(path.join(dir, 'model.json'), JSON.stringify(modelJson));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: bytes.byteLength } };
+    }),
+  );
+  return sha;
+}

@@ -1,0 +1,164 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { applyAffine, drawAffine, type AugmentRanges } from '../augment/affine.ts';
+import { createRng } from '../dataset/rng.ts';
+import { auc } from '../evaluation/metrics.ts';
+
+/** A progress event of training, for the CLI's progress bar and the app's live curves. */
+export type TrainProgress =
+  | { kind: 'batch'; epoch: number; epochs: number; batch: number; batches: number; loss: number; imagesPerSecond: number; etaSeconds: number }
+  | { kind: 'epoch'; epoch: number; epochs: number; record: EpochRecord; improved: boolean; learningRate: number };
+
+/** What one epoch measured. */
+export interface EpochRecord {
+  epoch: number;
+  loss: number;
+  valLoss: number;
+  valAuc: number;
+  learningRate: number;
+  seconds: number;
+}
+
+/** In-memory training data: HWC float images and 0/1 labels. */
+export interface ArrayDataset {
+  pixels: Float32Array[];
+  labels: number[];
+}
+
+/** How to fit. */
+export interface FitOptions {
+  height: number;
+  width: number;
+  channels: number;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  seed: number;
+  /** Weight of class 0 and class 1 in the loss. */
+  classWeights: [number, number];
+  augment: AugmentRanges | null;
+  /** Stop after this many epochs without validation improvement (best weights restored). */
+  patience: number;
+  /** Halve the learning rate after this many epochs without improvement. */
+  lrPatience: number;
+  onProgress?: (p: TrainProgress) => void;
+  signal?: AbortSignal;
+}
+
+/** Thrown when training is cancelled through the AbortSignal. */
+export class TrainingCancelled extends Error {}
+
+function stack(ds: ArrayDataset, idx: number[], o: FitOptions, rnd: (() => number) | null): { x: tf.Tensor4D; y: tf.Tensor2D; w: tf.Tensor2D } {
+  const size = o.height * o.width * o.channels;
+  const buf = new Float32Array(idx.length * size);
+  const tmp = new Float32Array(size);
+  idx.forEach((k, i) => {
+    const src = ds.pixels[k];
+    if (rnd && o.augment) buf.set(applyAffine(src, o.height, o.width, o.channels, drawAffine(o.augment, rnd), tmp), i * size);
+    else buf.set(src, i * size);
+  });
+  const labels = idx.map((k) => ds.labels[k]);
+  return {
+    x: tf.tensor4d(buf, [idx.length, o.height, o.width, o.channels]),
+    y: tf.tensor2d(labels, [idx.length, 1]),
+    w: tf.tensor2d(labels.map((l) => o.classWeights[l]), [idx.length, 1]),
+  };
+}
+
+function weightedBce(p: tf.Tensor, y: tf.Tensor, w: tf.Tensor): tf.Scalar {
+  const eps = 1e-7;
+  const pc = tf.clipByValue(p, eps, 1 - eps);
+  const l = tf.neg(tf.add(tf.mul(y, tf.log(pc)), tf.mul(tf.sub(1, y), tf.log(tf.sub(1, pc)))));
+  return tf.div(tf.sum(tf.mul(l, w)), tf.sum(w)) as tf.Scalar;
+}
+
+/** Predicts P(positive) for in-memory images, in batches, inference mode. */
+export function predictArrays(model: tfl.LayersModel, pixels: Float32Array[], h: number, w: number, c: number, batchSize = 32): Float32Array {
+  const out = new Float32Array(pixels.length);
+  for (let s = 0; s < pixels.length; s += batchSize) {
+    const idx = Array.from({ length: Math.min(batchSize, pixels.length - s) }, (_, i) => s + i);
+    const p = tf.tidy(() => {
+      const size = h * w * c;
+      const buf = new Float32Array(idx.length * size);
+      idx.forEach((k, i) => buf.set(pixels[k], i * size));
+      return (model.predict(tf.tensor4d(buf, [idx.length, h, w, c])) as tf.Tensor).dataSync();
+    });
+    out.set(p, s);
+  }
+  return out;
+}
+
+/**
+ * Trains `model` with weighted binary cross-entropy and Adam; evaluates `val` after each epoch,
+ * halves the learning rate on plateau, stops early and restores the weights of the best epoch
+ * (highest validation AUC, ties broken by lower validation loss).
+ */
+export async function fitModel(model: tfl.LayersModel, train: ArrayDataset, val: ArrayDataset, o: FitOptions): Promise<{ history: EpochRecord[]; bestEpoch: number }> {
+  const rnd = createRng(o.seed);
+  let lr = o.learningRate;
+  const optimizer = tf.train.adam(lr);
+  const history: EpochRecord[] = [];
+  let best = { auc: -Infinity, loss: Infinity, epoch: 0, weights: null as tf.Tensor[] | null };
+  let sinceBest = 0;
+  let sinceLr = 0;
+  const n = train.labels.length;
+  const batches = Math.ceil(n / o.batchSize);
+  const started = Date.now();
+  let seen = 0;
+  for (let epoch = 1; epoch <= o.epochs; epoch++) {
+    const t0 = Date.now();
+    const order = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(rnd() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    let lossSum = 0;
+    for (let b = 0; b < batches; b++) {
+      if (o.signal?.aborted) throw new TrainingCancelled('training cancelled');
+      const idx = order.slice(b * o.batchSize, (b + 1) * o.batchSize);
+      const { x, y, w } = stack(train, idx, o, rnd);
+      const loss = optimizer.minimize(() => {
+        const p = model.apply(x, { training: true }) as tf.Tensor;
+        let total = weightedBce(p, y, w);
+        for (const r of model.calculateLosses()) total = tf.add(total, r) as tf.Scalar;
+        return total;
+      }, true) as tf.Scalar;
+      lossSum += (await loss.data())[0] * idx.length;
+      tf.dispose([x, y, w, loss]);
+      seen += idx.length;
+      const ips = seen / ((Date.now() - started) / 1000);
+      const remaining = (o.epochs - epoch) * n + (n - (b + 1) * o.batchSize);
+      o.onProgress?.({ kind: 'batch', epoch, epochs: o.epochs, batch: b + 1, batches, loss: lossSum / Math.min(n, (b + 1) * o.batchSize), imagesPerSecond: ips, etaSeconds: Math.max(0, remaining) / ips });
+      await new Promise((r) => setImmediate(r));
+    }
+    const probs = predictArrays(model, val.pixels, o.height, o.width, o.channels);
+    const valLoss = tf.tidy(() => weightedBce(tf.tensor2d(probs, [probs.length, 1]), tf.tensor2d(val.labels, [val.labels.length, 1]), tf.ones([val.labels.length, 1])).dataSync()[0]);
+    const valAuc = auc(val.labels, probs);
+    const record: EpochRecord = { epoch, loss: lossSum / n, valLoss, valAuc, learningRate: lr, seconds: (Date.now() - t0) / 1000 };
+    history.push(record);
+    const improved = valAuc > best.auc + 1e-4 || (Math.abs(valAuc - best.auc) <= 1e-4 && valLoss < best.loss);
+    if (improved) {
+      best.weights?.forEach((t) => t.dispose());
+      best = { auc: valAuc, loss: valLoss, epoch, weights: model.getWeights().map((t) => t.clone()) };
+      sinceBest = 0;
+      sinceLr = 0;
+    } else {
+      sinceBest++;
+      sinceLr++;
+    }
+    o.onProgress?.({ kind: 'epoch', epoch, epochs: o.epochs, record, improved, learningRate: lr });
+    if (sinceBest >= o.patience) break;
+    if (sinceLr >= o.lrPatience) {
+      lr /= 2;
+      // Adam reads its learning rate on every step: lower it in place, keeping the moment estimates.
+      (optimizer as unknown as { learningRate: number }).learningRate = lr;
+      sinceLr = 0;
+    }
+  }
+  if (best.weights) {
+    model.setWeights(best.weights);
+    best.weights.forEach((t) => t.dispose());
+  }
+  optimizer.dispose();
+  return { history, bestEpoch: best.epoch };
+}

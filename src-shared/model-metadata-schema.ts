@@ -1,0 +1,57 @@
+import { z } from 'zod';
+
+const metricWithCI = z.object({ value: z.number(), ci95: z.tuple([z.number(), z.number()]) });
+
+/** zod schema of `metadata.json` (see ModelMetadata in types.ts). */
+export const modelMetadataSchema = z.object({
+  schemaVersion: z.literal(1),
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'id: letters, digits, ".", "_" or "-" (max 64)'),
+  name: z.string().min(1),
+  version: z.string().min(1),
+  created: z.string(),
+  architecture: z.string(),
+  input: z.object({
+    height: z.number().int().min(8).max(1024),
+    width: z.number().int().min(8).max(1024),
+    channels: z.union([z.literal(1), z.literal(3)]),
+    resize: z.enum(['stretch', 'letterbox', 'crop']),
+    scaling: z.enum(['scale255', 'raw', 'samplewise', 'imagenet']),
+  }),
+  classNames: z.array(z.string()).min(2),
+  positiveClass: z.string(),
+  output: z.enum(['sigmoid', 'softmax']),
+  threshold: z.number().min(0).max(1),
+  thresholdChosenBy: z.string(),
+  weightsSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  parameters: z.number().int().nonnegative(),
+  training: z
+    .object({
+      command: z.string(),
+      dataRoot: z.string(),
+      counts: z.record(z.string(), z.record(z.string(), z.number())),
+      seed: z.number(),
+      epochs: z.number(),
+      bestEpoch: z.number(),
+      backend: z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']),
+      durationSeconds: z.number(),
+      hyperparameters: z.record(z.string(), z.unknown()),
+      history: z.array(z.record(z.string(), z.number())),
+    })
+    .optional(),
+  metrics: z
+    .record(
+      z.string(),
+      z.object({
+        dataset: z.string(),
+        n: z.number(),
+        positives: z.number(),
+        threshold: z.number(),
+        auc: metricWithCI,
+        accuracy: metricWithCI,
+        sensitivity: metricWithCI,
+        specificity: metricWithCI,
+      }),
+    )
+    .optional(),
+  notes: z.string().optional(),
+});

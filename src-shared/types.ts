@@ -1,0 +1,115 @@
+/**
+ * Types shared by the main process (core, CLI, Electron shell) and the renderer.
+ * Plain data only: no Node, no TensorFlow.js.
+ */
+
+/** The TensorFlow.js backends we can run on, fastest first. */
+export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+
+/** One backend tried while choosing, and why it was or was not taken. */
+export interface BackendCandidate {
+  name: BackendName;
+  available: boolean;
+  detail: string;
+}
+
+/** What the compute engine chose, reported by `cxr doctor` and on every result. */
+export interface EngineInfo {
+  backend: BackendName;
+  /** Why this backend: 'auto', 'flag --backend', 'env CXR_BACKEND'. */
+  chosenBy: string;
+  tfjsVersion: string;
+  threads: number;
+  simd: boolean;
+  candidates: BackendCandidate[];
+}
+
+/** How pixels are scaled before the model sees them. */
+export type Scaling = 'scale255' | 'raw' | 'samplewise' | 'imagenet';
+
+/** How an image is brought to the model's input size. */
+export type ResizeMode = 'stretch' | 'letterbox' | 'crop';
+
+/** What the model wants as input. */
+export interface InputSpec {
+  height: number;
+  width: number;
+  channels: 1 | 3;
+  resize: ResizeMode;
+  scaling: Scaling;
+}
+
+/** Metrics with a 95% confidence interval. */
+export interface MetricWithCI {
+  value: number;
+  ci95: [number, number];
+}
+
+/** Metrics of a model on one labelled folder. */
+export interface EvaluationSummary {
+  dataset: string;
+  n: number;
+  positives: number;
+  threshold: number;
+  auc: MetricWithCI;
+  accuracy: MetricWithCI;
+  sensitivity: MetricWithCI;
+  specificity: MetricWithCI;
+}
+
+/** `metadata.json` beside a model's `model.json`. */
+export interface ModelMetadata {
+  schemaVersion: 1;
+  id: string;
+  name: string;
+  version: string;
+  created: string;
+  architecture: string;
+  input: InputSpec;
+  /** Class names in output order; the positive class is the last. */
+  classNames: string[];
+  positiveClass: string;
+  output: 'sigmoid' | 'softmax';
+  threshold: number;
+  thresholdChosenBy: string;
+  weightsSha256: string;
+  parameters: number;
+  training?: TrainingSummary;
+  metrics?: Record<string, EvaluationSummary>;
+  notes?: string;
+}
+
+/** What a model was trained on, and how. */
+export interface TrainingSummary {
+  command: string;
+  dataRoot: string;
+  counts: Record<string, Record<string, number>>;
+  seed: number;
+  epochs: number;
+  bestEpoch: number;
+  backend: BackendName;
+  durationSeconds: number;
+  hyperparameters: Record<string, unknown>;
+  history: Array<Record<string, number>>;
+}
+
+/** One image's result in a batch classification. */
+export interface ClassifyRecord {
+  path: string;
+  sha256: string;
+  probability: number;
+  label: string;
+  threshold: number;
+  modelId: string;
+  modelVersion: string;
+  backend: BackendName;
+  engine: string;
+  milliseconds: number;
+}
+
+/** One file that could not be used, and why. */
+export interface FileFailure {
+  path: string;
+  code: string;
+  reason: string;
+}
