@@ -1,19 +1,117 @@
-import type { Command } from '../command.ts';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Command, CliIO } from '../command.ts';
 import { UsageError } from '../command.ts';
 import { engineFromFlags, engineOptions, numberFlag, parse, progressBar } from '../common.ts';
-import { classifyFiles } from '../../core/classify/classify-files.ts';
+import { classifyFiles, type ClassifyOutcome } from '../../core/classify/classify-files.ts';
 import { writeResults } from '../../core/classify/write-results.ts';
 import { listImageFiles } from '../../core/dataset/list-files.ts';
 import { engineLabel } from '../../core/engine/backend.ts';
+import {
+  auditHead, findDiagnosedImages, finishRun, markInterruptedRuns, openHistoryDb, recordDiagnoses, startRun, upsertModel,
+  HistorySchemaTooNewError, type DiagnosisInput, type HistoryDb,
+} from '../../core/history/index.ts';
 import { tfjsPredictor } from '../../core/inference/predictor.ts';
 import { loadStoredModel, resolveModel } from '../../core/models/store.ts';
+import type { ModelMetadata } from '../../../src-shared/types.ts';
+import { hashFile, historyFile } from './history.ts';
 
 const usage = `usage: cxr classify <folder|file>… [--model ID] [--out results.csv|results.json] [--threshold T]
                     [--batch-size N] [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu] [--models-dir DIR]
+                    [--history FILE | --no-history] [--commit-every N] [--force]
 
 Classifies every .jpg/.jpeg/.png under the given folders (recursively) and files as NORMAL or PNEUMONIA.
 Per image: path, sha256, P(pneumonia), label, threshold, model id, backend, milliseconds.
+Every run is recorded in the diagnosis history ($CXR_HOME/history.sqlite, or the per-user data folder;
+--history FILE elsewhere, --no-history not at all), committed every --commit-every images (default 25).
+Images this model version already classified (same content) are skipped unless --force.
+Ctrl-C stops after the current batch and keeps what is done (exit 130).
 Exit 0 when every file was classified, 2 when some failed (they are listed), 1 on a usage error.`;
+
+function appVersion(): string | null {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Content hashes of `files` (null for unreadable ones), a few at a time. */
+async function hashAll(files: string[], parallel = 4): Promise<(string | null)[]> {
+  const out: (string | null)[] = new Array(files.length).fill(null);
+  let next = 0;
+  const worker = async () => {
+    while (next < files.length) {
+      const i = next++;
+      out[i] = await hashFile(files[i]).catch(() => null);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, files.length) }, worker));
+  return out;
+}
+
+/** The history side of a run: opened before classifying, fed records, finished at the end. */
+class RunRecorder {
+  readonly db: HistoryDb;
+  readonly file: string;
+  runId = 0;
+  recorded = 0;
+  writeError: string | null = null;
+  private pending: DiagnosisInput[] = [];
+
+  constructor(file: string, private readonly commitEvery: number) {
+    this.file = file;
+    try {
+      this.db = openHistoryDb(file);
+    } catch (e) {
+      if (e instanceof HistorySchemaTooNewError) throw e;
+      throw new Error(`cannot open the history ${file}: ${(e as Error).message}; fix it, pass --history FILE, or --no-history`);
+    }
+  }
+
+  /** Marks dead runs interrupted, records the model, and returns the files to classify. */
+  async prepare(io: CliIO, md: ModelMetadata, files: string[], force: boolean): Promise<{ todo: string[]; skipped: number }> {
+    const marked = markInterruptedRuns(this.db);
+    if (marked.length) io.err(`history: run${marked.length > 1 ? 's' : ''} ${marked.join(', ')} left running by a process that is gone marked interrupted`);
+    upsertModel(this.db, md);
+    if (force || files.length === 0) return { todo: files, skipped: 0 };
+    const hashes = await hashAll(files);
+    const known = findDiagnosedImages(this.db, md.id, md.version, hashes.filter((h): h is string => h !== null));
+    const todo = files.filter((_, i) => !(hashes[i] && known.has(hashes[i]!)));
+    return { todo, skipped: files.length - todo.length };
+  }
+
+  add(r: DiagnosisInput): void {
+    this.pending.push({ ...r, path: path.resolve(r.path) });
+    if (this.pending.length >= this.commitEvery) this.flush();
+  }
+
+  /** Commits the buffered diagnoses in one transaction; on failure remembers why and drops them. */
+  flush(): void {
+    if (!this.pending.length || this.writeError) return;
+    const chunk = this.pending;
+    this.pending = [];
+    try {
+      recordDiagnoses(this.db, this.runId, chunk);
+      this.recorded += chunk.length;
+    } catch (e) {
+      this.writeError = `could not record diagnoses in ${this.file}: ${(e as Error).message}`;
+    }
+  }
+
+  finish(io: CliIO, counts: { total: number; failed: number; skipped: number }, interrupted: boolean): void {
+    this.flush();
+    try {
+      finishRun(this.db, this.runId, { ...counts, classified: this.recorded }, interrupted || this.writeError ? 'interrupted' : 'completed');
+      io.err(`history: run ${this.runId} recorded ${this.recorded} diagnos${this.recorded === 1 ? 'is' : 'es'} in ${this.file}${interrupted ? ' (interrupted)' : ''}`);
+      const head = auditHead(this.db);
+      if (head) io.err(`audit head: ${head.seq}:${head.hash} (keep it; \`cxr audit verify --expect-head ${head.seq}:${head.hash}\` checks nothing was removed)`);
+    } catch (e) {
+      io.err(`error: could not finish run ${this.runId} in ${this.file}: ${(e as Error).message}; the next \`cxr classify\` marks it interrupted`);
+    }
+  }
+}
 
 export const classifyCommand: Command = {
   name: 'classify',
@@ -26,41 +124,94 @@ export const classifyCommand: Command = {
       out: { type: 'string' },
       threshold: { type: 'string' },
       'batch-size': { type: 'string' },
+      history: { type: 'string' },
+      'no-history': { type: 'boolean' },
+      'commit-every': { type: 'string' },
+      force: { type: 'boolean' },
     });
     if (positionals.length === 0) throw new UsageError('name at least one folder or image file');
     const threshold = numberFlag(values.threshold, '--threshold', 0, 1);
     const batchSize = numberFlag(values['batch-size'], '--batch-size', 1, 256);
+    const commitEvery = numberFlag(values['commit-every'], '--commit-every', 1, 100000) ?? 25;
+    if (!Number.isInteger(commitEvery)) throw new UsageError(`--commit-every must be a whole number (got "${values['commit-every']}")`);
     if (values.out && !/\.(csv|json)$/i.test(values.out)) throw new UsageError(`--out ${values.out}: use a file name ending in .csv or .json`);
-    const engine = await engineFromFlags(values.backend);
-    const stored = await resolveModel(values.model, { modelsDir: values['models-dir'] });
-    const model = await loadStoredModel(stored);
-    const predictor = tfjsPredictor(model, stored.metadata);
-    const { files, failures: listFailures } = await listImageFiles(positionals);
-    for (const f of listFailures) io.err(`warning: ${f.path}: ${f.reason}`);
-    const md = stored.metadata;
-    io.err(`model ${md.id} v${md.version} (${stored.source}), threshold ${(threshold ?? md.threshold).toFixed(3)}; engine ${engineLabel(engine)}; ${files.length} image file(s)`);
-    const bar = progressBar(io, 'classifying');
-    const outcome = await classifyFiles({
-      files, metadata: md, predictor, engine, threshold, batchSize,
-      onRecord: (r) => { if (!values.out) io.out(`${r.label.padEnd(9)} ${r.probability.toFixed(4)}  ${r.path}`); },
-      onFailure: (f) => io.err(`${io.isTTY ? '\n' : ''}error: ${f.reason}`),
-      onProgress: (d, t) => bar.update(d, t),
-    });
-    predictor.dispose();
-    const failures = [...listFailures, ...outcome.failures];
-    if (values.out) await writeResults(values.out, outcome.records, failures, engine);
-    const byLabel = new Map<string, number>();
-    for (const r of outcome.records) byLabel.set(r.label, (byLabel.get(r.label) ?? 0) + 1);
-    io.err('');
-    io.err(`summary: ${outcome.records.length} classified, ${failures.length} failed, in ${outcome.seconds.toFixed(1)} s (${(outcome.records.length / Math.max(outcome.seconds, 1e-9)).toFixed(1)} images/s)`);
-    for (const [label, n] of [...byLabel].sort()) io.err(`  ${label}: ${n}`);
-    for (const f of failures) io.err(`  failed: ${f.path}: ${f.code}: ${f.reason}`);
-    if (values.out) io.err(`results written to ${values.out}`);
-    io.err('Research software, not for diagnostic use: a qualified reader must review every study.');
-    if (outcome.records.length === 0 && failures.length === 0) {
-      io.err('nothing to classify: no .jpg, .jpeg or .png files found');
-      return 2;
+    if (values['no-history'] && values.history) throw new UsageError('--history and --no-history contradict each other; use one');
+    const recorder = values['no-history'] ? null : new RunRecorder(historyFile(values.history), commitEvery);
+    const controller = new AbortController();
+    let signalCode = 0;
+    const onSignal = (sig: NodeJS.Signals) => {
+      signalCode = sig === 'SIGINT' ? 130 : 143;
+      io.err('\ninterrupted: stopping after the current batch and keeping what is done …');
+      controller.abort();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+      const engine = await engineFromFlags(values.backend);
+      const stored = await resolveModel(values.model, { modelsDir: values['models-dir'] });
+      const model = await loadStoredModel(stored);
+      const predictor = tfjsPredictor(model, stored.metadata);
+      const { files, failures: listFailures } = await listImageFiles(positionals);
+      for (const f of listFailures) io.err(`warning: ${f.path}: ${f.reason}`);
+      const md = stored.metadata;
+      const { todo, skipped } = recorder ? await recorder.prepare(io, md, files, Boolean(values.force)) : { todo: files, skipped: 0 };
+      const t = threshold ?? md.threshold;
+      io.err(`model ${md.id} v${md.version} (${stored.source}), threshold ${t.toFixed(3)}; engine ${engineLabel(engine)}; ${files.length} image file(s)${skipped ? `, ${skipped} already classified by this model (skipped)` : ''}`);
+      if (recorder) {
+        recorder.runId = startRun(recorder.db, {
+          modelId: md.id, modelVersion: md.version, threshold: t, backend: engine.backend, engine: predictor.engine,
+          folder: positionals.length === 1 ? path.resolve(positionals[0]) : null,
+          inputs: positionals.map((p) => path.resolve(p)), total: files.length, appVersion: appVersion(),
+        });
+      }
+      const bar = progressBar(io, 'classifying');
+      let failed = 0;
+      let outcome: ClassifyOutcome | undefined;
+      try {
+        outcome = await classifyFiles({
+          files: todo, metadata: md, predictor, engine, threshold, batchSize, signal: controller.signal,
+          onRecord: (r) => {
+            if (!values.out) io.out(`${r.label.padEnd(9)} ${r.probability.toFixed(4)}  ${r.path}`);
+            if (recorder) {
+              recorder.add(r);
+              if (recorder.writeError) controller.abort();
+            }
+          },
+          onFailure: (f) => {
+            failed++;
+            io.err(`${io.isTTY ? '\n' : ''}error: ${f.reason}`);
+          },
+          onProgress: (d, total) => bar.update(d, total),
+        });
+      } finally {
+        predictor.dispose();
+        recorder?.finish(io, { total: files.length, failed, skipped }, !outcome || outcome.cancelled);
+      }
+      const failures = [...listFailures, ...outcome.failures];
+      if (values.out) await writeResults(values.out, outcome.records, failures, engine);
+      const byLabel = new Map<string, number>();
+      for (const r of outcome.records) byLabel.set(r.label, (byLabel.get(r.label) ?? 0) + 1);
+      io.err('');
+      io.err(`summary: ${outcome.records.length} classified, ${failures.length} failed, in ${outcome.seconds.toFixed(1)} s (${(outcome.records.length / Math.max(outcome.seconds, 1e-9)).toFixed(1)} images/s)`);
+      if (recorder) io.err(`  skipped: ${skipped} already classified by ${md.id} v${md.version}${skipped ? ' (--force re-classifies them)' : ''}`);
+      for (const [label, n] of [...byLabel].sort()) io.err(`  ${label}: ${n}`);
+      for (const f of failures) io.err(`  failed: ${f.path}: ${f.code}: ${f.reason}`);
+      if (values.out) io.err(`results written to ${values.out}${outcome.cancelled ? ' (partial: the run was stopped)' : ''}`);
+      io.err('Research software, not for diagnostic use: a qualified reader must review every study.');
+      if (recorder?.writeError) {
+        io.err(`error: ${recorder.writeError}; the run was stopped. Re-run to go on (recorded images are skipped), or pass --no-history`);
+        return 1;
+      }
+      if (outcome.cancelled) return signalCode || 130;
+      if (files.length === 0 && failures.length === 0) {
+        io.err('nothing to classify: no .jpg, .jpeg or .png files found');
+        return 2;
+      }
+      return failures.length ? 2 : 0;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      recorder?.db.close();
     }
-    return failures.length ? 2 : 0;
   },
 };

@@ -1,9 +1,18 @@
 import type { Command } from '../command.ts';
+import { auditCommand } from './audit.ts';
+import { backupCommand } from './backup.ts';
 import { classifyCommand } from './classify.ts';
+import { datasetCommand } from './dataset.ts';
 import { doctorCommand } from './doctor.ts';
 import { evaluateCommand } from './evaluate.ts';
+import { exportCommand } from './export.ts';
+import { historyCommand } from './history.ts';
 import { modelsCommand } from './models.ts';
+import { overrideCommand } from './override.ts';
 import { trainCommand } from './train.ts';
 
 /** Every `cxr` sub-command, in the order `cxr --help` lists them. */
-export const commands: Command[] = [classifyCommand, doctorCommand, modelsCommand, trainCommand, evaluateCommand];
+export const commands: Command[] = [
+  classifyCommand, historyCommand, overrideCommand, exportCommand, auditCommand, backupCommand,
+  doctorCommand, modelsCommand, trainCommand, evaluateCommand, datasetCommand,
+];

@@ -38,6 +38,7 @@ function validate(name: ArchitectureName, o: CnnOptions): void {
 
 /** Returns the defaults of an architecture merged with the given overrides. */
 export function architectureOptions(name: ArchitectureName, overrides: Partial<CnnOptions> = {}): CnnOptions {
+  check(ARCHITECTURES.includes(name), `unknown architecture ${name} (use ${ARCHITECTURES.join(', ')})`);
   const o = { ...DEFAULTS[name], ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };
   validate(name, o);
   return o;

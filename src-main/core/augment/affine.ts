@@ -59,8 +59,9 @@ export function applyAffine(src: Float32Array, h: number, w: number, c: number, 
     for (let x = 0; x < w; x++) {
       const ox = (d.flip ? w - 1 - x : x) - cx - sx;
       const oy = y - cy - sy;
-      let fx = cos * ox + sin * oy + cx;
-      let fy = -sin * ox + cos * oy + cy;
+      // Inverse mapping of a counter-clockwise (on screen, y down) rotation, as Keras' positive angles.
+      let fx = cos * ox - sin * oy + cx;
+      let fy = sin * ox + cos * oy + cy;
       fx = fx < 0 ? 0 : fx > w - 1 ? w - 1 : fx;
       fy = fy < 0 ? 0 : fy > h - 1 ? h - 1 : fy;
       const x0 = Math.floor(fx);

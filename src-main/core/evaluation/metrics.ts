@@ -81,8 +81,9 @@ export function summarise(dataset: string, labels: number[], scores: number[], t
 }
 
 /**
- * Chooses a decision threshold on validation data: the largest threshold whose sensitivity is at
- * least `minSensitivity`, among those maximising Youden's J (sensitivity + specificity − 1).
+ * Chooses a decision threshold on validation data: among thresholds whose sensitivity is at least
+ * `minSensitivity`, the one maximising Youden's J (sensitivity + specificity − 1); on ties the
+ * lowest (most sensitive) one. Candidate thresholds sit midway between adjacent distinct scores.
  */
 export function chooseThreshold(labels: number[], scores: number[], minSensitivity = 0): { threshold: number; sensitivity: number; specificity: number } {
   const cands = [...new Set(scores)].sort((a, b) => a - b);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { ModelMetadata } from '../../../src-shared/types.ts';
+import { engineInfo, engineLabel } from '../engine/backend.ts';
 
 /** Runs a model on a batch of preprocessed images and returns P(positive class) per image. */
 export interface Predictor {
@@ -15,7 +16,7 @@ export function tfjsPredictor(model: tfl.LayersModel, md: ModelMetadata): Predic
   const { height, width, channels } = md.input;
   const positive = md.classNames.indexOf(md.positiveClass);
   return {
-    engine: `tfjs ${tf.getBackend()}`,
+    engine: engineLabel(engineInfo()),
     async predict(batch, n) {
       const out = tf.tidy(() => {
         const y = model.predict(tf.tensor4d(batch, [n, height, width, channels])) as tf.Tensor;

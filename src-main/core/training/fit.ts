@@ -105,60 +105,61 @@ export async function fitModel(model: tfl.LayersModel, train: ArrayDataset, val:
   const batches = Math.ceil(n / o.batchSize);
   const started = Date.now();
   let seen = 0;
-  for (let epoch = 1; epoch <= o.epochs; epoch++) {
-    const t0 = Date.now();
-    const order = Array.from({ length: n }, (_, i) => i);
-    for (let i = n - 1; i > 0; i--) {
-      const j = Math.floor(rnd() * (i + 1));
-      [order[i], order[j]] = [order[j], order[i]];
+  try {
+    for (let epoch = 1; epoch <= o.epochs; epoch++) {
+      const t0 = Date.now();
+      const order = Array.from({ length: n }, (_, i) => i);
+      for (let i = n - 1; i > 0; i--) {
+        const j = Math.floor(rnd() * (i + 1));
+        [order[i], order[j]] = [order[j], order[i]];
+      }
+      let lossSum = 0;
+      for (let b = 0; b < batches; b++) {
+        if (o.signal?.aborted) throw new TrainingCancelled('training cancelled');
+        const idx = order.slice(b * o.batchSize, (b + 1) * o.batchSize);
+        const { x, y, w } = stack(train, idx, o, rnd);
+        const loss = optimizer.minimize(() => {
+          const p = model.apply(x, { training: true }) as tf.Tensor;
+          let total = weightedBce(p, y, w);
+          for (const r of model.calculateLosses()) total = tf.add(total, r) as tf.Scalar;
+          return total;
+        }, true) as tf.Scalar;
+        lossSum += (await loss.data())[0] * idx.length;
+        tf.dispose([x, y, w, loss]);
+        seen += idx.length;
+        const ips = seen / ((Date.now() - started) / 1000);
+        const remaining = (o.epochs - epoch) * n + (n - (b + 1) * o.batchSize);
+        o.onProgress?.({ kind: 'batch', epoch, epochs: o.epochs, batch: b + 1, batches, loss: lossSum / Math.min(n, (b + 1) * o.batchSize), imagesPerSecond: ips, etaSeconds: Math.max(0, remaining) / ips });
+        await new Promise((r) => setImmediate(r));
+      }
+      const probs = predictArrays(model, val.pixels, o.height, o.width, o.channels);
+      const valLoss = tf.tidy(() => weightedBce(tf.tensor2d(probs, [probs.length, 1]), tf.tensor2d(val.labels, [val.labels.length, 1]), tf.ones([val.labels.length, 1])).dataSync()[0]);
+      const valAuc = auc(val.labels, probs);
+      const record: EpochRecord = { epoch, loss: lossSum / n, valLoss, valAuc, learningRate: lr, seconds: (Date.now() - t0) / 1000 };
+      history.push(record);
+      const improved = valAuc > best.auc + 1e-4 || (Math.abs(valAuc - best.auc) <= 1e-4 && valLoss < best.loss);
+      if (improved) {
+        best.weights?.forEach((t) => t.dispose());
+        best = { auc: valAuc, loss: valLoss, epoch, weights: model.getWeights().map((t) => t.clone()) };
+        sinceBest = 0;
+        sinceLr = 0;
+      } else {
+        sinceBest++;
+        sinceLr++;
+      }
+      o.onProgress?.({ kind: 'epoch', epoch, epochs: o.epochs, record, improved, learningRate: lr });
+      if (sinceBest >= o.patience) break;
+      if (sinceLr >= o.lrPatience) {
+        lr /= 2;
+        // Adam reads its learning rate on every step: lower it in place, keeping the moment estimates.
+        (optimizer as unknown as { learningRate: number }).learningRate = lr;
+        sinceLr = 0;
+      }
     }
-    let lossSum = 0;
-    for (let b = 0; b < batches; b++) {
-      if (o.signal?.aborted) throw new TrainingCancelled('training cancelled');
-      const idx = order.slice(b * o.batchSize, (b + 1) * o.batchSize);
-      const { x, y, w } = stack(train, idx, o, rnd);
-      const loss = optimizer.minimize(() => {
-        const p = model.apply(x, { training: true }) as tf.Tensor;
-        let total = weightedBce(p, y, w);
-        for (const r of model.calculateLosses()) total = tf.add(total, r) as tf.Scalar;
-        return total;
-      }, true) as tf.Scalar;
-      lossSum += (await loss.data())[0] * idx.length;
-      tf.dispose([x, y, w, loss]);
-      seen += idx.length;
-      const ips = seen / ((Date.now() - started) / 1000);
-      const remaining = (o.epochs - epoch) * n + (n - (b + 1) * o.batchSize);
-      o.onProgress?.({ kind: 'batch', epoch, epochs: o.epochs, batch: b + 1, batches, loss: lossSum / Math.min(n, (b + 1) * o.batchSize), imagesPerSecond: ips, etaSeconds: Math.max(0, remaining) / ips });
-      await new Promise((r) => setImmediate(r));
-    }
-    const probs = predictArrays(model, val.pixels, o.height, o.width, o.channels);
-    const valLoss = tf.tidy(() => weightedBce(tf.tensor2d(probs, [probs.length, 1]), tf.tensor2d(val.labels, [val.labels.length, 1]), tf.ones([val.labels.length, 1])).dataSync()[0]);
-    const valAuc = auc(val.labels, probs);
-    const record: EpochRecord = { epoch, loss: lossSum / n, valLoss, valAuc, learningRate: lr, seconds: (Date.now() - t0) / 1000 };
-    history.push(record);
-    const improved = valAuc > best.auc + 1e-4 || (Math.abs(valAuc - best.auc) <= 1e-4 && valLoss < best.loss);
-    if (improved) {
-      best.weights?.forEach((t) => t.dispose());
-      best = { auc: valAuc, loss: valLoss, epoch, weights: model.getWeights().map((t) => t.clone()) };
-      sinceBest = 0;
-      sinceLr = 0;
-    } else {
-      sinceBest++;
-      sinceLr++;
-    }
-    o.onProgress?.({ kind: 'epoch', epoch, epochs: o.epochs, record, improved, learningRate: lr });
-    if (sinceBest >= o.patience) break;
-    if (sinceLr >= o.lrPatience) {
-      lr /= 2;
-      // Adam reads its learning rate on every step: lower it in place, keeping the moment estimates.
-      (optimizer as unknown as { learningRate: number }).learningRate = lr;
-      sinceLr = 0;
-    }
+    if (best.weights) model.setWeights(best.weights);
+  } finally {
+    best.weights?.forEach((t) => t.dispose());
+    optimizer.dispose();
   }
-  if (best.weights) {
-    model.setWeights(best.weights);
-    best.weights.forEach((t) => t.dispose());
-  }
-  optimizer.dispose();
   return { history, bestEpoch: best.epoch };
 }

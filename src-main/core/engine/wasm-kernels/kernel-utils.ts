@@ -2,6 +2,7 @@ import {
   backend_util,
   getKernel,
   type DataId,
+  type DataType,
   type KernelBackend,
   type NamedAttrMap,
   type TensorInfo,
@@ -12,6 +13,8 @@ export interface WasmBackendLike extends KernelBackend {
   incRef(dataId: DataId): void;
   disposeData(dataId: DataId, force?: boolean): boolean;
   numDataIds(): number;
+  makeOutput(shape: number[], dtype: DataType): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): backend_util.TypedArray;
 }
 
 /**

@@ -1,18 +1,30 @@
 /**
  * Training throughput of the seed-like CNN (128x128x1, batch 32) on the wasm
  * backend plus per-kernel timings. Run:
- *   node --import tsx src-main/core/engine/wasm-kernels/measure.ts [steps]
+ *   node --import tsx src-main/core/engine/wasm-kernels/measure.ts [steps] [--builtin-pool]
+ * --builtin-pool trains with the built-in wasm MaxPoolGrad / AvgPoolGrad (baseline).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { conv2dBackpropFilterTuning, registerWasmTrainingKernels } from './index.ts';
 import { buildModel } from './test-models.ts';
 
-const steps = Number(process.argv[2] ?? 4);
+const args = process.argv.slice(2);
+const steps = Number(args.find((a) => !a.startsWith('--')) ?? 4);
 await tf.setBackend('wasm');
 await tf.ready();
 const builtinBackpropInput = tf.getKernel('Conv2DBackpropInput', 'wasm');
+const builtinPool = ['MaxPoolGrad', 'AvgPoolGrad'].map((k) => tf.getKernel(k, 'wasm'));
 console.log('registered:', registerWasmTrainingKernels().join(', '));
+const oursPool = ['MaxPoolGrad', 'AvgPoolGrad'].map((k) => tf.getKernel(k, 'wasm'));
+if (args.includes('--builtin-pool')) {
+  for (const k of builtinPool) {
+    if (k == null) continue;
+    tf.unregisterKernel(k.kernelName, 'wasm');
+    tf.registerKernel(k);
+  }
+  console.log('using the built-in wasm MaxPoolGrad / AvgPoolGrad');
+}
 
 const BATCH = 32;
 const model = buildModel('plain', 128, [32, 64, 128, 128], 512);
@@ -50,7 +62,19 @@ function time(fn: () => tf.Tensor, reps = 2): number {
   return (performance.now() - s) / reps;
 }
 const layers = [[128, 1, 32], [63, 32, 64], [30, 64, 128], [14, 128, 128]] as const;
-console.log('\nper-layer kernels (ms): Conv2D fwd | BackpropFilter (matmul / conv strategy) | BackpropInput (ours / built-in) | MaxPoolGrad');
+/** Runs a kernel implementation directly (not through the engine) once and returns ms. */
+function timeDirect(kernel: tf.KernelConfig | undefined, inputs: Record<string, tf.Tensor>, attrs: object): number {
+  if (kernel == null) return NaN;
+  const backend = tf.backend();
+  const infos = Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, { dataId: t.dataId, shape: t.shape, dtype: t.dtype }]));
+  const s = performance.now();
+  const out = kernel.kernelFunc({ inputs: infos, attrs: attrs as never, backend }) as tf.TensorInfo;
+  const ms = performance.now() - s;
+  (backend as unknown as { disposeData(d: object): void }).disposeData(out.dataId);
+  return ms;
+}
+console.log('\nper-layer kernels (ms): Conv2D fwd | BackpropFilter (matmul / conv strategy) | BackpropInput (ours / built-in)' +
+  ' | 2x2 MaxPoolGrad (ours / built-in) | 2x2 AvgPoolGrad (ours / built-in)');
 for (const [h, ci, co] of layers) {
   const xs = tf.randomNormal([BATCH, h, h, ci]);
   const w = tf.randomNormal([3, 3, ci, co]);
@@ -76,11 +100,22 @@ for (const [h, ci, co] of layers) {
     biBuiltin = performance.now() - s;
     (backend as unknown as { disposeData(d: object): void }).disposeData(out.dataId);
   }
-  const pooled = tf.maxPool(dy as tf.Tensor4D, 2, 2, 'valid');
-  const mpg = time(() => tf.engine().runKernel('MaxPoolGrad', { dy: pooled, input: dy, output: pooled } as never,
-    { filterSize: 2, strides: 2, pad: 'valid' } as never) as tf.Tensor);
+  // Pooling after this layer: input = conv output [B, h-2, h-2, co] (ReLU'd, so with ties).
+  const act = tf.relu(dy);
+  const pooled = tf.maxPool(act as tf.Tensor4D, 2, 2, 'valid');
+  const poolAttrs = { filterSize: 2, strides: 2, pad: 'valid' };
+  const mpIn = { dy: pooled, input: act, output: pooled };
+  const apIn = { dy: pooled, input: act };
+  const [mpOurs, apOurs] = [[oursPool[0], mpIn], [oursPool[1], apIn]].map(([k, ins]) => {
+    timeDirect(k as tf.KernelConfig, ins as Record<string, tf.Tensor>, poolAttrs); // warm-up (JIT)
+    return (timeDirect(k as tf.KernelConfig, ins as Record<string, tf.Tensor>, poolAttrs) +
+      timeDirect(k as tf.KernelConfig, ins as Record<string, tf.Tensor>, poolAttrs)) / 2;
+  });
+  const mpBuiltin = timeDirect(builtinPool[0], mpIn, poolAttrs);
+  const apBuiltin = timeDirect(builtinPool[1], apIn, poolAttrs);
   console.log(`  ${h}x${h}x${ci}->${co}: ${fwd.toFixed(0)} | ${bfMatmul.toFixed(0)} / ${bfConv.toFixed(0)} | ` +
-    `${bi.toFixed(0)} / ${biBuiltin.toFixed(0)} | ${mpg.toFixed(0)}`);
-  tf.dispose([xs, w, dy, pooled]);
+    `${bi.toFixed(0)} / ${biBuiltin.toFixed(0)} | ${mpOurs.toFixed(0)} / ${mpBuiltin.toFixed(0)} | ` +
+    `${apOurs.toFixed(0)} / ${apBuiltin.toFixed(0)}`);
+  tf.dispose([xs, w, dy, act, pooled]);
 }
 console.log(`\nnumTensors=${tf.memory().numTensors}`);

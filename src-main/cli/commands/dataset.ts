@@ -1,0 +1,34 @@
+import path from 'node:path';
+import type { Command } from '../command.ts';
+import { UsageError } from '../command.ts';
+import { parse, progressBar } from '../common.ts';
+import { scanDataset } from '../../core/dataset/scan.ts';
+
+export const datasetCommand: Command = {
+  name: 'dataset',
+  summary: 'scan a labelled folder: layout, counts per split and class, duplicates, unreadable files',
+  usage: `usage: cxr dataset <folder> [--no-hash] [--json]
+
+Understands split/class/* (train, val, test, test-dev), class/* and flat folders.
+Duplicates are found by content (sha256); copies across splits are flagged as leaks.`,
+  async run(argv, io) {
+    const { values, positionals } = parse(argv, { 'no-hash': { type: 'boolean' }, json: { type: 'boolean' } });
+    if (positionals.length !== 1) throw new UsageError('name exactly one folder');
+    const bar = progressBar(io, 'hashing');
+    const scan = await scanDataset(path.resolve(positionals[0]), { hash: !values['no-hash'], onProgress: (d, t) => bar.update(d, t) });
+    if (values.json) {
+      io.out(JSON.stringify({ ...scan, items: undefined, files: scan.items.length }, null, 2));
+      return scan.unreadable.length ? 2 : 0;
+    }
+    io.out(`${scan.root}: layout ${scan.layout}, ${scan.items.length} image files`);
+    const labels = [...new Set(Object.values(scan.counts).flatMap((c) => Object.keys(c)))].sort();
+    io.out(`  ${'split'.padEnd(12)} ${labels.map((l) => l.padStart(11)).join(' ')}`);
+    for (const [split, c] of Object.entries(scan.counts)) io.out(`  ${split.padEnd(12)} ${labels.map((l) => String(c[l] ?? 0).padStart(11)).join(' ')}`);
+    if (!values['no-hash']) io.out(`duplicates (same content): ${scan.duplicates.length} group(s)`);
+    for (const d of scan.duplicates.slice(0, 20)) io.out(`  ${d.sha256.slice(0, 12)}… ${d.files.join('  ')}`);
+    for (const d of scan.leaks) io.out(`  LEAK across splits ${d.splits.join(' / ')}: ${d.files.join('  ')} — remove the copy from training data`);
+    if (scan.ignored.length) io.out(`ignored (outside the layout): ${scan.ignored.join(', ')}`);
+    for (const f of scan.unreadable) io.out(`unreadable: ${f.path}: ${f.reason}`);
+    return scan.unreadable.length ? 2 : 0;
+  },
+};

@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { initEngine } from '../engine/backend.ts';
+import { saveTinyModel, tempDir } from '../test-support.ts';
+import { listModels, loadStoredModel, readMetadata, resolveModel } from './store.ts';
+
+const tmp = tempDir();
+const modelsDir = path.join(tmp.dir, 'models');
+before(async () => {
+  await initEngine({ backend: 'wasm' });
+});
+after(() => tmp.cleanup());
+
+test('a saved model lists, resolves by id and loads with the same predictions', async () => {
+  const md = await saveTinyModel(path.join(modelsDir, 'tiny'));
+  assert.match(md.weightsSha256, /^[0-9a-f]{64}$/);
+  const { models } = await listModels({ modelsDir });
+  assert.ok(models.some((m) => m.metadata.id === 'tiny' && m.source === 'user'));
+  const stored = await resolveModel('tiny', { modelsDir });
+  const model = await loadStoredModel(stored);
+  const x = tf.ones([1, 64, 64, 1]);
+  const y = model.predict(x) as tf.Tensor;
+  assert.equal(y.shape[1], 1);
+  tf.dispose([x, y]);
+  model.dispose();
+});
+
+test('an unknown id names the available models and the folder', async () => {
+  await assert.rejects(resolveModel('nope', { modelsDir }), /model "nope" not found \(available: .*tiny.*\).*cxr models/);
+});
+
+test('altered weights are refused with the folder named', async () => {
+  const dir = path.join(modelsDir, 'tampered');
+  await saveTinyModel(dir, 'tampered');
+  const f = path.join(dir, 'weights.bin');
+  const b = await fsp.readFile(f);
+  b[10] ^= 0xff;
+  await fsp.writeFile(f, b);
+  await assert.rejects(loadStoredModel(await resolveModel('tampered', { modelsDir })), /weights do not match the sha256/);
+});
+
+test('invalid metadata is reported as a broken model, not a crash', async () => {
+  const dir = path.join(modelsDir, 'broken');
+  await saveTinyModel(dir, 'broken');
+  const md = JSON.parse(await fsp.readFile(path.join(dir, 'metadata.json'), 'utf8'));
+  md.threshold = 7;
+  await fsp.writeFile(path.join(dir, 'metadata.json'), JSON.stringify(md));
+  await assert.rejects(readMetadata(dir), /invalid model metadata at "threshold"/);
+  const { broken } = await listModels({ modelsDir });
+  assert.ok(broken.some((b) => b.dir === dir));
+});
+
+test('saving replaces a model folder atomically (no temp folders left behind)', async () => {
+  await saveTinyModel(path.join(modelsDir, 'tiny'));
+  const names = await fsp.readdir(modelsDir);
+  assert.ok(!names.some((n) => n.endsWith('.tmp') || n.endsWith('.old')), names.join(','));
+});

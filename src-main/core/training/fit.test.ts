@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { buildArchitecture } from '../architectures/cnn.ts';
+import { createRng } from '../dataset/rng.ts';
+import { initEngine } from '../engine/backend.ts';
+import { auc } from '../evaluation/metrics.ts';
+import { fitModel, predictArrays, TrainingCancelled, type ArrayDataset, type FitOptions } from './fit.ts';
+
+const S = 64;
+function synthetic(n: number, seed: number): ArrayDataset {
+  const rnd = createRng(seed);
+  const pixels: Float32Array[] = [];
+  const labels: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const label = i % 2;
+    const a = new Float32Array(S * S).map(() => rnd() * 0.3);
+    if (label) for (let y = 8; y < 24; y++) for (let x = 8; x < 24; x++) a[y * S + x] += 0.7;
+    pixels.push(a);
+    labels.push(label);
+  }
+  return { pixels, labels };
+}
+const opts = (o: Partial<FitOptions> = {}): FitOptions => ({
+  height: S, width: S, channels: 1, epochs: 4, batchSize: 8, learningRate: 3e-3, seed: 5, classWeights: [1, 1], augment: null, patience: 10, lrPatience: 3, ...o,
+});
+
+before(async () => {
+  await initEngine({ backend: 'wasm' });
+});
+
+test('training on wasm learns a simple signal, restores the best epoch and leaks no tensors', async () => {
+  const model = buildArchitecture('gap-cnn', { inputSize: S, filters: [8, 16], denseUnits: 8, seed: 2 });
+  const train = synthetic(48, 1);
+  const val = synthetic(16, 2);
+  predictArrays(model, val.pixels, S, S, 1);
+  const before = tf.memory().numTensors;
+  const events: string[] = [];
+  const { history, bestEpoch } = await fitModel(model, train, val, opts({ onProgress: (p) => events.push(p.kind) }));
+  assert.equal(tf.memory().numTensors, before, 'tensors leaked by fitModel');
+  assert.equal(history.length, 4);
+  assert.ok(events.includes('batch') && events.includes('epoch'));
+  const best = history[bestEpoch - 1];
+  assert.equal(Math.max(...history.map((h) => h.valAuc)), best.valAuc);
+  const p = predictArrays(model, val.pixels, S, S, 1);
+  assert.ok(Math.abs(auc(val.labels, p) - best.valAuc) < 1e-6, 'best weights were not restored');
+  assert.ok(best.valAuc > 0.9, `validation AUC ${best.valAuc}`);
+  model.dispose();
+});
+
+test('the same seed gives the same weights', async () => {
+  const run = async () => {
+    const m = buildArchitecture('gap-cnn', { inputSize: S, filters: [4], denseUnits: 4, seed: 2, dropout: 0 });
+    await fitModel(m, synthetic(16, 1), synthetic(8, 2), opts({ epochs: 1 }));
+    const w = Array.from(m.getWeights()[0].dataSync());
+    m.dispose();
+    return w;
+  };
+  assert.deepEqual(await run(), await run());
+});
+
+test('an aborted signal cancels between batches', async () => {
+  const model = buildArchitecture('gap-cnn', { inputSize: S, filters: [4], denseUnits: 4 });
+  const ctrl = new AbortController();
+  const p = fitModel(model, synthetic(32, 1), synthetic(8, 2), opts({ signal: ctrl.signal, onProgress: () => ctrl.abort() }));
+  const before = tf.memory().numTensors;
+  await assert.rejects(p, TrainingCancelled);
+  assert.ok(tf.memory().numTensors <= before, 'cancel leaked tensors');
+  model.dispose();
+});

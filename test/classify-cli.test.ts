@@ -1,0 +1,96 @@
+// End to end: the real `cxr classify` on real X-rays with the shipped model, and on bad inputs.
+import assert from 'node:assert/strict';
+import { existsSync, promises as fsp, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import sharp from 'sharp';
+import type { ModelMetadata } from '../src-shared/types.ts';
+import { auc } from '../src-main/core/evaluation/metrics.ts';
+import { realData, tempDir } from '../src-main/core/test-support.ts';
+import { cxr, parseCsv, root } from './cli.ts';
+
+const data = realData();
+const shipped = path.join(root, 'models', 'default');
+const noModel = existsSync(path.join(shipped, 'metadata.json')) ? false : `shipped model missing at ${shipped}`;
+const tmp = tempDir();
+const env = { CXR_HOME: path.join(tmp.dir, 'home') };
+after(() => tmp.cleanup());
+
+test('classify test-dev with the shipped model reproduces the model card metrics', { skip: data.skip || noModel }, async () => {
+  const out = path.join(tmp.dir, 'r.csv');
+  const r = await cxr(['classify', path.join(data.dir, 'test-dev'), '--out', out], env);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /80 classified, 0 failed/);
+  assert.match(r.stderr, /engine tfjs 4\.\d+\.\d+ wasm SIMD/);
+  const rows = parseCsv(readFileSync(out, 'utf8'));
+  assert.equal(rows.length, 80);
+  const md = JSON.parse(readFileSync(path.join(shipped, 'metadata.json'), 'utf8')) as ModelMetadata;
+  const card = md.metrics?.['test-dev'];
+  assert.ok(card, 'the model card has no test-dev metrics');
+  const labels = rows.map((x) => (x.path.includes(`${path.sep}PNEUMONIA${path.sep}`) ? 1 : 0));
+  const probs = rows.map((x) => Number(x.probability));
+  const acc = rows.filter((x, i) => (x.label === 'PNEUMONIA' ? 1 : 0) === labels[i]).length / rows.length;
+  const a = auc(labels, probs);
+  assert.ok(Math.abs(a - card.auc.value) <= 0.01, `AUC ${a} vs card ${card.auc.value}`);
+  assert.ok(Math.abs(acc - card.accuracy.value) <= 0.0251, `accuracy ${acc} vs card ${card.accuracy.value}`);
+  assert.ok(a >= 0.95 && acc >= 0.9, `targets: AUC ${a} (≥ 0.95), accuracy ${acc} (≥ 0.90)`);
+  for (const row of rows) {
+    assert.equal(row.modelId, 'default');
+    assert.equal(row.backend, 'wasm');
+    assert.match(row.sha256, /^[0-9a-f]{64}$/);
+    assert.ok(Number(row.milliseconds) > 0);
+  }
+});
+
+test('bad inputs are reported by name and never stop the batch', { skip: data.skip || noModel }, async () => {
+  const dir = path.join(tmp.dir, 'bad');
+  await fsp.mkdir(path.join(dir, 'empty-folder'), { recursive: true });
+  const src = path.join(data.dir, 'test-dev', 'NORMAL', (await fsp.readdir(path.join(data.dir, 'test-dev', 'NORMAL')))[0]);
+  const bytes = await fsp.readFile(src);
+  await fsp.writeFile(path.join(dir, 'good.jpeg'), bytes);
+  await fsp.writeFile(path.join(dir, 'truncated.jpeg'), bytes.subarray(0, bytes.length >> 1));
+  await fsp.writeFile(path.join(dir, 'report.jpg'), 'not an image at all\n');
+  await sharp({ create: { width: 1, height: 1, channels: 3, background: '#000' } }).png().toFile(path.join(dir, 'one-pixel.png'));
+  await sharp(bytes).resize(300).toColourspace('grey16').png().toFile(path.join(dir, 'sixteen-bit.png'));
+  await sharp(bytes).resize(300).ensureAlpha().png().toFile(path.join(dir, 'rgba.png'));
+  const out = path.join(tmp.dir, 'bad.json');
+  const missing = path.join(tmp.dir, 'no-such-folder');
+  const r = await cxr(['classify', dir, missing, '--out', out], env);
+  assert.equal(r.code, 2, r.stderr);
+  const json = JSON.parse(readFileSync(out, 'utf8')) as { results: Array<{ path: string }>; failures: Array<{ path: string; code: string; reason: string }> };
+  assert.deepEqual(json.results.map((x) => path.basename(x.path)).sort(), ['good.jpeg', 'rgba.png', 'sixteen-bit.png']);
+  const codes = Object.fromEntries(json.failures.map((f) => [path.basename(f.path), f.code]));
+  assert.deepEqual(codes, { 'empty-folder': 'EMPTY_FOLDER', 'no-such-folder': 'NOT_FOUND', 'one-pixel.png': 'TOO_SMALL', 'report.jpg': 'NOT_AN_IMAGE', 'truncated.jpeg': 'TRUNCATED' });
+  for (const name of ['truncated.jpeg', 'report.jpg', 'one-pixel.png', 'no-such-folder', 'empty-folder']) assert.ok(r.stderr.includes(name), `stderr names ${name}`);
+  assert.match(r.stderr, /3 classified, 5 failed/);
+});
+
+test('usage errors exit 1 with the usage shown', async () => {
+  const none = await cxr(['classify'], env);
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /name at least one folder or image file[\s\S]*usage: cxr classify/);
+  const bad = await cxr(['classify', '.', '--threshold', '2'], env);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /--threshold must be a number from 0 to 1/);
+  const fmt = await cxr(['classify', '.', '--out', 'x.txt'], env);
+  assert.equal(fmt.code, 1);
+  const unknown = await cxr(['frobnicate'], env);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /unknown command "frobnicate"/);
+});
+
+test('doctor tells the truth about the backend and lists the shipped model', { skip: noModel }, async () => {
+  const r = await cxr(['doctor', '--json'], env);
+  assert.equal(r.code, 0, r.stderr);
+  const d = JSON.parse(r.stdout);
+  assert.equal(d.engine.backend, 'wasm');
+  assert.equal(d.engine.simd, true);
+  assert.equal(d.engine.threads, 1);
+  assert.ok(d.engine.candidates.find((c: { name: string }) => c.name === 'tensorflow').available === false);
+  assert.ok(d.models.some((m: { id: string; source: string }) => m.id === 'default' && m.source === 'shipped'));
+  assert.ok(d.wasmTrainingKernels.includes('Conv2DBackpropFilter'));
+  const forced = await cxr(['doctor', '--json', '--backend', 'cpu'], env);
+  assert.equal(JSON.parse(forced.stdout).engine.backend, 'cpu');
+  const viaEnv = await cxr(['doctor', '--json'], { ...env, CXR_BACKEND: 'cpu' });
+  assert.equal(JSON.parse(viaEnv.stdout).engine.chosenBy, 'env CXR_BACKEND');
+});

@@ -1,0 +1,53 @@
+// End to end: `cxr train` on a tiny seeded subset of the real training data.
+import assert from 'node:assert/strict';
+import { promises as fsp, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import type { ModelMetadata } from '../src-shared/types.ts';
+import { realData, tempDir } from '../src-main/core/test-support.ts';
+import { cxr } from './cli.ts';
+
+const data = realData();
+const tmp = tempDir();
+const env = { CXR_HOME: path.join(tmp.dir, 'home') };
+after(() => tmp.cleanup());
+
+test('train a tiny model, then classify with it from the user model folder', { skip: data.skip }, async () => {
+  const r = await cxr(['train', data.dir, '--id', 'tiny', '--max-per-class', '16', '--epochs', '2', '--input-size', '64', '--seed', '7'], env);
+  assert.equal(r.code, 0, r.stderr);
+  const dir = path.join(env.CXR_HOME, 'models', 'tiny');
+  const md = JSON.parse(readFileSync(path.join(dir, 'metadata.json'), 'utf8')) as ModelMetadata;
+  assert.equal(md.id, 'tiny');
+  assert.equal(md.training?.epochs, 2);
+  assert.ok(!JSON.stringify(md.training?.counts).includes('test'), 'test split used in training');
+  assert.match(md.thresholdChosenBy, /selection set/);
+  const card = readFileSync(path.join(dir, 'MODEL_CARD.md'), 'utf8');
+  assert.match(card, /not for diagnostic use/);
+  assert.match(card, /npx cxr train/);
+  assert.match(card, /CC BY 4\.0/);
+  const models = await cxr(['models'], env);
+  assert.match(models.stdout, /^tiny +v/m);
+  const c = await cxr(['classify', path.join(data.dir, 'val'), '--model', 'tiny'], env);
+  assert.equal(c.code, 0, c.stderr);
+  assert.equal(c.stdout.trim().split('\n').length, 16);
+});
+
+test('training refuses data that contains a copy of a test image', { skip: data.skip }, async () => {
+  const root = path.join(tmp.dir, 'leaky');
+  for (const cls of ['NORMAL', 'PNEUMONIA']) {
+    await fsp.mkdir(path.join(root, 'train', cls), { recursive: true });
+    await fsp.mkdir(path.join(root, 'test', cls), { recursive: true });
+    const names = (await fsp.readdir(path.join(data.dir, 'val', cls))).slice(0, 4);
+    for (const n of names) await fsp.copyFile(path.join(data.dir, 'val', cls, n), path.join(root, 'train', cls, n));
+    await fsp.copyFile(path.join(data.dir, 'val', cls, names[0]), path.join(root, 'test', cls, 'copy.jpeg'));
+  }
+  const r = await cxr(['train', root, '--id', 'leaky', '--epochs', '1', '--input-size', '64'], env);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /also in the test split \(same content\); remove it from training data/);
+});
+
+test('train without --id is a usage error', async () => {
+  const r = await cxr(['train', '.'], env);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /--id is required/);
+});
