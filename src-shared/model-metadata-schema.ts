@@ -53,5 +53,28 @@ export const modelMetadataSchema = z.object({
       }),
     )
     .optional(),
+  calibration: z
+    .object({
+      method: z.enum(['platt', 'temperature']),
+      a: z.number().optional(),
+      b: z.number().optional(),
+      temperature: z.number().positive().optional(),
+      fittedOn: z.string(),
+      n: z.number(),
+    })
+    .optional(),
+  operatingPoint: z
+    .object({
+      rule: z.enum(['target-sensitivity', 'target-specificity', 'youden']),
+      target: z.number().nullable(),
+      dataset: z.string(),
+      n: z.number(),
+      positives: z.number(),
+      expectedSensitivity: z.number(),
+      expectedSpecificity: z.number(),
+      calibrated: z.boolean(),
+      chosenAt: z.string(),
+    })
+    .optional(),
   notes: z.string().optional(),
 });

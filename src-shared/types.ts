@@ -76,7 +76,35 @@ export interface ModelMetadata {
   parameters: number;
   training?: TrainingSummary;
   metrics?: Record<string, EvaluationSummary>;
+  /** Mapping of the raw model output to a calibrated probability (applied by the predictor). */
+  calibration?: CalibrationParams;
+  /** How the threshold was chosen (`cxr threshold`), with the validation data and expected rates. */
+  operatingPoint?: OperatingPointRecord;
   notes?: string;
+}
+
+/** Platt scaling p' = σ(a·logit p + b), or temperature scaling p' = σ(logit p / T). */
+export interface CalibrationParams {
+  method: 'platt' | 'temperature';
+  a?: number;
+  b?: number;
+  temperature?: number;
+  /** Folder the parameters were fitted on, and how many images. */
+  fittedOn: string;
+  n: number;
+}
+
+/** The chosen operating point of a model. */
+export interface OperatingPointRecord {
+  rule: 'target-sensitivity' | 'target-specificity' | 'youden';
+  target: number | null;
+  dataset: string;
+  n: number;
+  positives: number;
+  expectedSensitivity: number;
+  expectedSpecificity: number;
+  calibrated: boolean;
+  chosenAt: string;
 }
 
 /** What a model was trained on, and how. */

@@ -99,10 +99,11 @@ describe('cxr history CLI (end to end)', { skip }, () => {
     assert.equal(count(dbOf(home), 'diagnoses'), 80);
     const head = /audit head: (\d+:[0-9a-f]{64})/.exec(first.stderr)?.[1];
     assert.ok(head, `no audit head printed:\n${first.stderr}`);
-    const rows = JSON.parse(ok(await cxr(['history', '--json', '--limit', '0'], home), 'history').stdout) as HistoryRow[];
+    const [listed, verified] = await Promise.all([cxr(['history', '--json', '--limit', '0'], home), cxr(['audit', 'verify', '--expect-head', head], home)]);
+    const rows = JSON.parse(ok(listed, 'history').stdout) as HistoryRow[];
     assert.equal(rows.length, 80);
     assert.ok(rows.every((r) => path.isAbsolute(r.path!) && r.path!.startsWith(testDev)));
-    assert.match(ok(await cxr(['audit', 'verify', '--expect-head', head], home), 'audit verify').stdout, /audit chain ok/);
+    assert.match(ok(verified, 'audit verify').stdout, /audit chain ok: 82 entries/);
 
     const again = ok(await cxr(['classify', testDev, '--model', model, '--out', path.join(tmp, 'again.csv')], home), 're-run');
     assert.match(again.stderr, /summary: 0 classified/);
@@ -121,24 +122,35 @@ describe('cxr history CLI (end to end)', { skip }, () => {
 
   test('(c) override shows in history --overridden and exports; --deidentify drops paths; CSV round-trips', async () => {
     const home = homeA();
-    const [target] = JSON.parse(ok(await cxr(['history', '--json', '--limit', '1'], home), 'history').stdout) as HistoryRow[];
+    const [newest, bad, missing] = await Promise.all([
+      cxr(['history', '--json', '--limit', '1'], home),
+      cxr(['override', '1', '--label', 'MAYBE', '--reason', 'x'], home),
+      cxr(['override', '99999', '--label', 'NORMAL', '--reason', 'x'], home),
+    ]);
+    const [target] = JSON.parse(ok(newest, 'history').stdout) as HistoryRow[];
     const said = target.label;
     const clinician = said === 'NORMAL' ? 'PNEUMONIA' : 'NORMAL';
-    const bad = await cxr(['override', String(target.diagnosisId), '--label', 'MAYBE', '--reason', 'x'], home);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /--label must be NORMAL or PNEUMONIA/);
-    const missing = await cxr(['override', '99999', '--label', 'NORMAL', '--reason', 'x'], home);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /diagnosis 99999 does not exist/);
     ok(await cxr(['override', String(target.diagnosisId), '--label', clinician.toLowerCase(), '--reason', 'reviewed: no consolidation'], home), 'override');
 
-    const overridden = JSON.parse(ok(await cxr(['history', '--overridden', '--json'], home), 'history --overridden').stdout) as HistoryRow[];
+    const jsonFile = path.join(tmp, 'export.json');
+    const csvFile = path.join(tmp, 'export.csv');
+    const [overriddenJson, overriddenTable, jsonExport, deid, csvExport] = await Promise.all([
+      cxr(['history', '--overridden', '--json'], home),
+      cxr(['history', '--overridden'], home),
+      cxr(['export', '--format', 'json', '--out', jsonFile], home),
+      cxr(['export', '--format', 'json', '--deidentify'], home),
+      cxr(['export', '--out', csvFile], home),
+    ]);
+    const overridden = JSON.parse(ok(overriddenJson, 'history --overridden').stdout) as HistoryRow[];
     assert.deepEqual(overridden.map((r) => [r.diagnosisId, r.label, r.overrideLabel, r.finalLabel, r.overrideReason]),
       [[target.diagnosisId, said, clinician, clinician, 'reviewed: no consolidation']]);
-    assert.ok(ok(await cxr(['history', '--overridden'], home), 'history table').stdout.includes(`${clinician} (model: ${said})`));
+    assert.ok(ok(overriddenTable, 'history table').stdout.includes(`${clinician} (model: ${said})`));
 
-    const jsonFile = path.join(tmp, 'export.json');
-    ok(await cxr(['export', '--format', 'json', '--out', jsonFile], home), 'export json');
+    ok(jsonExport, 'export json');
     const doc = JSON.parse(fs.readFileSync(jsonFile, 'utf8')) as HistoryExport;
     assert.equal(doc.rows.length, 160);
     const exported = doc.rows.find((r) => r.diagnosisId === target.diagnosisId)!;
@@ -146,15 +158,13 @@ describe('cxr history CLI (end to end)', { skip }, () => {
     assert.equal(doc.rows.filter((r) => r.overrideId !== null).length, 1);
     assert.equal(exported.path, target.path);
 
-    const deid = ok(await cxr(['export', '--format', 'json', '--deidentify'], home), 'export --deidentify');
-    const deidDoc = JSON.parse(deid.stdout) as HistoryExport;
+    const deidDoc = JSON.parse(ok(deid, 'export --deidentify').stdout) as HistoryExport;
     assert.equal(deidDoc.deidentified, true);
     assert.equal(deidDoc.rows.length, 160);
     assert.ok(deidDoc.rows.every((r) => !('path' in r) && !('overrideReason' in r) && !('hostname' in r)));
     assert.ok(!deid.stdout.includes(testDev) && !deid.stdout.includes('no consolidation'), 'paths or reasons leaked');
 
-    const csvFile = path.join(tmp, 'export.csv');
-    ok(await cxr(['export', '--out', csvFile], home), 'export csv (format from the extension)');
+    ok(csvExport, 'export csv (format from the extension)');
     const [header, ...lines] = parseCsv(fs.readFileSync(csvFile, 'utf8'));
     assert.deepEqual(header, exportColumns(false));
     assert.equal(lines.length, 160);
@@ -172,31 +182,33 @@ describe('cxr history CLI (end to end)', { skip }, () => {
   test('(b) tampering (triggers dropped, a probability changed) makes audit verify exit 2 naming the row; newer schema is refused', async () => {
     const home = homeA();
     const copy = path.join(tmp, 'tampered.sqlite');
+    const newer = path.join(tmp, 'newer.sqlite');
     ok(await cxr(['backup', copy], home), 'backup');
-    assert.equal((await cxr(['backup', copy], home)).code, 1, 'backup refuses to overwrite without --force');
-    ok(await cxr(['audit', 'verify', '--history', copy], home), 'the backup verifies');
+    fs.copyFileSync(copy, newer);
+    const [again, verified] = await Promise.all([cxr(['backup', copy], home), cxr(['audit', 'verify', '--history', copy], home)]);
+    assert.equal(again.code, 1, 'backup refuses to overwrite without --force');
+    assert.match(again.stderr, /exists; choose another file, or pass --force/);
+    ok(verified, 'the backup verifies');
+
     const raw = new Database(copy);
     for (const { name } of raw.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").all() as { name: string }[]) {
       raw.exec(`DROP TRIGGER "${name}"`);
     }
     raw.prepare('UPDATE diagnoses SET probability = 0.001 WHERE id = 7').run();
     raw.close();
-    const r = await cxr(['audit', 'verify', '--history', copy], home);
-    assert.equal(r.code, 2, r.stdout + r.stderr);
-    assert.match(r.stdout, /BROKEN .* at seq \d+: .*diagnoses row 7 was changed/);
-
-    const newer = path.join(tmp, 'newer.sqlite');
-    ok(await cxr(['backup', newer], home), 'backup');
     const n = new Database(newer);
     n.pragma('user_version = 99');
     n.close();
-    const refused = await cxr(['history', '--history', newer], home);
+
+    const [r, refused] = await Promise.all([cxr(['audit', 'verify', '--history', copy], home), cxr(['history', '--history', newer], home)]);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stdout, /BROKEN .* at seq \d+: .*diagnoses row 7 was changed/);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /newer version of CXR Workstation \(schema 99.*update the app/);
     assert.equal(sql<{ user_version: number }>(newer, 'PRAGMA user_version')[0].user_version, 99);
   });
 
-  test('(d) kill -9 mid-run: the history opens and verifies, the run is marked interrupted, a re-run skips what was committed', async () => {
+  test('(d) kill -9 mid-run: the history opens and verifies, the run is marked interrupted, a re-run skips what was committed; (e) readers during the re-run never see "database is locked"', async () => {
     const home = path.join(tmp, 'd');
     const total = 80 * MANY_COPIES;
     const hashes = new Set(fs.readdirSync(many, { recursive: true, withFileTypes: true }).filter((e) => e.isFile())
@@ -223,7 +235,22 @@ describe('cxr history CLI (end to end)', { skip }, () => {
     assert.equal(sql<{ status: string }>(dbOf(home), 'SELECT status FROM runs WHERE id = 1')[0].status, 'running');
     ok(await cxr(['audit', 'verify'], home), 'audit verify after kill -9');
 
-    const rerun = ok(await cxr(['classify', many, '--model', model, '--commit-every', '10'], home), 're-run');
+    // (e) rides along: readers in a loop while the re-run writes must never see "database is locked".
+    const writer = start(['classify', many, '--model', model, '--commit-every', '5', '--batch-size', '1'], home);
+    let finished = false;
+    void writer.done.then(() => (finished = true));
+    const reads: Result[] = [];
+    const reader = async (args: string[]) => {
+      while (!finished) reads.push(await cxr(args, home));
+    };
+    await Promise.all([reader(['history', '--json', '--limit', '5']), reader(['audit', 'verify'])]);
+    const rerun = ok(await writer.done, 're-run');
+    assert.ok(reads.length >= 2, `only ${reads.length} reads overlapped the writer`);
+    for (const r of reads) {
+      assert.doesNotMatch(r.stdout + r.stderr, /database is locked|SQLITE_BUSY/i);
+      ok(r, 'a concurrent reader');
+    }
+
     assert.match(rerun.stderr, /run 1 left running by a process that is gone marked interrupted/);
     assert.match(rerun.stderr, new RegExp(`skipped: ${committed} already classified`));
     assert.match(rerun.stderr, new RegExp(`summary: ${total - committed} classified, 0 failed`));
@@ -234,23 +261,4 @@ describe('cxr history CLI (end to end)', { skip }, () => {
     ok(await cxr(['audit', 'verify'], home), 'audit verify after the re-run');
   });
 
-  test('(e) readers (history --json, audit verify) while classify writes never see "database is locked"', async () => {
-    const home = path.join(tmp, 'e');
-    const writer = start(['classify', many, '--model', model, '--commit-every', '5', '--batch-size', '1'], home);
-    let finished = false;
-    void writer.done.then(() => (finished = true));
-    while (!finished && !fs.existsSync(`${dbOf(home)}-wal`)) await sleep(20);
-    const reads: Result[] = [];
-    const reader = async (args: string[]) => {
-      while (!finished) reads.push(await cxr(args, home));
-    };
-    await Promise.all([reader(['history', '--json', '--limit', '5']), reader(['audit', 'verify'])]);
-    ok(await writer.done, 'classify');
-    assert.ok(reads.length >= 2, `only ${reads.length} reads overlapped the writer`);
-    for (const r of reads) {
-      assert.doesNotMatch(r.stdout + r.stderr, /database is locked|SQLITE_BUSY/i);
-      ok(r, 'a concurrent reader');
-    }
-    assert.equal(count(dbOf(home), 'diagnoses'), 80 * MANY_COPIES);
-  });
 });

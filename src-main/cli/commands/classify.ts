@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Command, CliIO } from '../command.ts';
 import { UsageError } from '../command.ts';
@@ -83,7 +83,11 @@ class RunRecorder {
   }
 
   add(r: DiagnosisInput): void {
-    this.pending.push({ ...r, path: path.resolve(r.path) });
+    let bytes: number | null = null;
+    try {
+      bytes = statSync(r.path).size;
+    } catch { /* gone since it was read: the size stays unknown */ }
+    this.pending.push({ ...r, path: path.resolve(r.path), bytes });
     if (this.pending.length >= this.commitEvery) this.flush();
   }
 
@@ -157,6 +161,10 @@ export const classifyCommand: Command = {
       const { todo, skipped } = recorder ? await recorder.prepare(io, md, files, Boolean(values.force)) : { todo: files, skipped: 0 };
       const t = threshold ?? md.threshold;
       io.err(`model ${md.id} v${md.version} (${stored.source}), threshold ${t.toFixed(3)}; engine ${engineLabel(engine)}; ${files.length} image file(s)${skipped ? `, ${skipped} already classified by this model (skipped)` : ''}`);
+      if (controller.signal.aborted) {
+        io.err('interrupted before classifying; nothing was recorded');
+        return signalCode;
+      }
       if (recorder) {
         recorder.runId = startRun(recorder.db, {
           modelId: md.id, modelVersion: md.version, threshold: t, backend: engine.backend, engine: predictor.engine,

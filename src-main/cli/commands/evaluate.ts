@@ -5,6 +5,8 @@ import { engineFromFlags, engineOptions, parse, progressBar } from '../common.ts
 import { classifyFiles } from '../../core/classify/classify-files.ts';
 import { scanDataset } from '../../core/dataset/scan.ts';
 import { summarise } from '../../core/evaluation/metrics.ts';
+import { buildEvaluationReport } from '../../core/evaluation/report.ts';
+import { writeEvaluationReport } from '../../core/evaluation/write-report.ts';
 import { tfjsPredictor } from '../../core/inference/predictor.ts';
 import { renderModelCard } from '../../core/models/model-card.ts';
 import { loadStoredModel, resolveModel, updateMetadata } from '../../core/models/store.ts';
@@ -15,12 +17,14 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 export const evaluateCommand: Command = {
   name: 'evaluate',
   summary: 'measure a model on a labelled folder (AUC, accuracy, sensitivity, specificity with 95% CI)',
-  usage: `usage: cxr evaluate <labelled-folder> [--model ID] [--record NAME] [--backend NAME] [--models-dir DIR] [--json]
+  usage: `usage: cxr evaluate <labelled-folder> [--model ID] [--record NAME] [--out DIR] [--backend NAME] [--models-dir DIR] [--json]
 
 <labelled-folder> holds NORMAL/ and PNEUMONIA/ sub-folders. The model's own threshold is used (never tuned here).
---record NAME stores the metrics in the model's metadata.json and MODEL_CARD.md under NAME.`,
+--record NAME stores the metrics in the model's metadata.json and MODEL_CARD.md under NAME.
+--out DIR writes DIR/report.json and a self-contained DIR/report.html: confusion matrix with its cases,
+PPV, NPV, F1, ROC and precision-recall curves, calibration (reliability bins, ECE, Brier), training curves.`,
   async run(argv, io) {
-    const { values, positionals } = parse(argv, { ...engineOptions, model: { type: 'string' }, record: { type: 'string' }, json: { type: 'boolean' } });
+    const { values, positionals } = parse(argv, { ...engineOptions, model: { type: 'string' }, record: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } });
     if (positionals.length !== 1) throw new UsageError('name exactly one labelled folder');
     const engine = await engineFromFlags(values.backend);
     const stored = await resolveModel(values.model, { modelsDir: values['models-dir'] });
@@ -43,6 +47,14 @@ export const evaluateCommand: Command = {
       io.out(`${md.id} v${md.version} on ${positionals[0]}: n=${s.n} (${s.positives} ${md.positiveClass}), threshold ${md.threshold.toFixed(3)}`);
       io.out(`  AUC         ${s.auc.value.toFixed(3)}  95% CI ${s.auc.ci95[0].toFixed(3)}–${s.auc.ci95[1].toFixed(3)}`);
       for (const k of ['accuracy', 'sensitivity', 'specificity'] as const) io.out(`  ${k.padEnd(11)} ${pct(s[k].value)}  95% CI ${pct(s[k].ci95[0])}–${pct(s[k].ci95[1])}`);
+    }
+    if (values.out) {
+      const report = buildEvaluationReport({
+        metadata: md, name, folder: path.resolve(positionals[0]), failures: outcome.failures,
+        paths: outcome.records.map((r) => r.path), labels, probabilities: scores,
+      });
+      const written = await writeEvaluationReport(path.resolve(values.out), report);
+      io.err(`report written to ${written.html} and ${written.json}`);
     }
     if (values.record) {
       const next = { ...md, metrics: { ...(md.metrics ?? {}), [values.record]: s } };

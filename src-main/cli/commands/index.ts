@@ -5,14 +5,21 @@ import { classifyCommand } from './classify.ts';
 import { datasetCommand } from './dataset.ts';
 import { doctorCommand } from './doctor.ts';
 import { evaluateCommand } from './evaluate.ts';
+import { explainCommand } from './explain.ts';
 import { exportCommand } from './export.ts';
 import { historyCommand } from './history.ts';
+import { importCommand } from './import.ts';
 import { modelsCommand } from './models.ts';
 import { overrideCommand } from './override.ts';
+import { summaryCommand } from './summary.ts';
 import { trainCommand } from './train.ts';
+import { lockTestCommand } from './lock-test.ts';
+import { thresholdCommand } from './threshold.ts';
 
 /** Every `cxr` sub-command, in the order `cxr --help` lists them. */
 export const commands: Command[] = [
   classifyCommand, historyCommand, overrideCommand, exportCommand, auditCommand, backupCommand,
-  doctorCommand, modelsCommand, trainCommand, evaluateCommand, datasetCommand,
+  doctorCommand, modelsCommand, trainCommand, evaluateCommand, thresholdCommand, lockTestCommand, datasetCommand,
+  importCommand, summaryCommand,
+  explainCommand,
 ];

@@ -30,3 +30,25 @@ test('the same seed gives the same initial weights', () => {
   a.dispose();
   b.dispose();
 });
+
+test('sep-cnn: separable blocks, validated options, and one training step on wasm (depthwise backprop kernels)', async () => {
+  const tf = await import('@tensorflow/tfjs-core');
+  const m = buildArchitecture('sep-cnn', { inputSize: 64, filters: [4, 8, 8], denseUnits: 4, depthMultiplier: 2 });
+  assert.deepEqual(m.layers.filter((l) => l.getClassName() === 'SeparableConv2D').map((l) => l.name), ['sepconv2', 'sepconv3']);
+  const plain = buildArchitecture('bn-cnn', { inputSize: 64, filters: [4, 8, 8], denseUnits: 4 });
+  assert.ok(m.countParams() < plain.countParams(), 'separable convolutions have fewer weights');
+  plain.dispose();
+  const before = m.getWeights().map((w) => w.dataSync().slice());
+  const opt = tf.train.adam(0.01);
+  const x = tf.randomUniform([2, 64, 64, 1], 0, 1, 'float32', 3);
+  const y = tf.tensor2d([0, 1], [2, 1]);
+  opt.minimize(() => tf.losses.sigmoidCrossEntropy(y, m.apply(x, { training: true }) as tf.Tensor) as tf.Scalar);
+  const changed = m.getWeights().some((w, i) => w.dataSync().some((v, k) => v !== before[i][k]));
+  assert.ok(changed, 'a training step changed the weights');
+  tf.dispose([x, y]);
+  opt.dispose();
+  m.dispose();
+  assert.throws(() => buildArchitecture('sep-cnn', { depthMultiplier: 9 }), /depthMultiplier must be an integer in 1–4/);
+  assert.throws(() => buildArchitecture('gap-cnn', { depthMultiplier: 2 }), /depthMultiplier applies to sep-cnn only/);
+  assert.throws(() => buildArchitecture('sep-cnn', { filters: [8] }), /at least 2 blocks/);
+});

@@ -9,16 +9,19 @@ export interface CnnOptions {
   denseUnits: number;
   l2: number;
   seed: number;
+  /** Depthwise channel multiplier of the separable convolutions (sep-cnn only), 1–4. */
+  depthMultiplier?: number;
 }
 
 /** Names of the architectures we can build. */
-export const ARCHITECTURES = ['seed-cnn', 'gap-cnn', 'bn-cnn'] as const;
+export const ARCHITECTURES = ['seed-cnn', 'gap-cnn', 'bn-cnn', 'sep-cnn'] as const;
 export type ArchitectureName = (typeof ARCHITECTURES)[number];
 
 const DEFAULTS: Record<ArchitectureName, CnnOptions> = {
   'seed-cnn': { inputSize: 128, channels: 1, filters: [32, 64, 128, 128], dropout: 0.5, denseUnits: 512, l2: 0, seed: 1 },
   'gap-cnn': { inputSize: 128, channels: 1, filters: [32, 64, 128, 256], dropout: 0.3, denseUnits: 64, l2: 0, seed: 1 },
   'bn-cnn': { inputSize: 128, channels: 1, filters: [32, 64, 128, 128, 256], dropout: 0.4, denseUnits: 64, l2: 1e-4, seed: 1 },
+  'sep-cnn': { inputSize: 128, channels: 1, filters: [16, 32, 64, 128, 128], dropout: 0.3, denseUnits: 64, l2: 0, seed: 1, depthMultiplier: 1 },
 };
 
 function check(cond: boolean, msg: string): void {
@@ -34,6 +37,11 @@ function validate(name: ArchitectureName, o: CnnOptions): void {
   check(Number.isInteger(o.denseUnits) && o.denseUnits >= 1, `denseUnits must be a positive integer (got ${o.denseUnits})`);
   check(o.l2 >= 0, `l2 must be ≥ 0 (got ${o.l2})`);
   check(ARCHITECTURES.includes(name), `unknown architecture ${name}`);
+  if (o.depthMultiplier !== undefined) {
+    check(name === 'sep-cnn', `depthMultiplier applies to sep-cnn only (got it for ${name})`);
+    check(Number.isInteger(o.depthMultiplier) && o.depthMultiplier >= 1 && o.depthMultiplier <= 4, `depthMultiplier must be an integer in 1–4 (got ${o.depthMultiplier})`);
+  }
+  if (name === 'sep-cnn') check(o.filters.length >= 2, 'sep-cnn needs at least 2 blocks (a plain stem convolution, then separable ones)');
 }
 
 /** Returns the defaults of an architecture merged with the given overrides. */
@@ -49,6 +57,8 @@ export function architectureOptions(name: ArchitectureName, overrides: Partial<C
  * `seed-cnn`: the seed study's plain Conv(3×3, ReLU)+MaxPool blocks, Flatten, Dense, Dropout.
  * `gap-cnn`: the same blocks, then global average pooling, Dropout and a small Dense (fewer parameters).
  * `bn-cnn`: Conv+BatchNorm+ReLU blocks, global average pooling, Dropout, small Dense.
+ * `sep-cnn`: a Conv+BatchNorm+ReLU stem, then SeparableConv2D (depthwise 3×3 + pointwise 1×1)+BatchNorm+ReLU
+ * blocks (far fewer weights and FLOPs per block), global average pooling, Dropout, small Dense.
  */
 export function buildArchitecture(name: ArchitectureName, overrides: Partial<CnnOptions> = {}): tfl.Sequential {
   const o = architectureOptions(name, overrides);
@@ -58,7 +68,11 @@ export function buildArchitecture(name: ArchitectureName, overrides: Partial<Cnn
   const m = tfl.sequential({ name });
   o.filters.forEach((f, i) => {
     const first = i === 0 ? { inputShape: [o.inputSize, o.inputSize, o.channels] } : {};
-    if (name !== 'bn-cnn') {
+    if (name === 'sep-cnn' && i > 0) {
+      m.add(tfl.layers.separableConv2d({ filters: f, kernelSize: 3, padding: 'same', useBias: false, depthMultiplier: o.depthMultiplier ?? 1, depthwiseInitializer: init(), pointwiseInitializer: init(), depthwiseRegularizer: reg, pointwiseRegularizer: reg, name: `sepconv${i + 1}` }));
+      m.add(tfl.layers.batchNormalization({ name: `bn${i + 1}` }));
+      m.add(tfl.layers.reLU({ name: `relu${i + 1}` }));
+    } else if (name !== 'bn-cnn' && name !== 'sep-cnn') {
       m.add(tfl.layers.conv2d({ ...first, filters: f, kernelSize: 3, activation: 'relu', kernelInitializer: init(), kernelRegularizer: reg, name: `conv${i + 1}` }));
     } else {
       m.add(tfl.layers.conv2d({ ...first, filters: f, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: init(), kernelRegularizer: reg, name: `conv${i + 1}` }));
@@ -76,6 +90,7 @@ export function buildArchitecture(name: ArchitectureName, overrides: Partial<Cnn
     m.add(tfl.layers.dense({ units: o.denseUnits, activation: 'relu', kernelInitializer: init(), kernelRegularizer: reg, name: 'dense' }));
     m.add(tfl.layers.dropout({ rate: o.dropout, seed: seed++, name: 'dropout' }));
   } else {
+    // bn-cnn and sep-cnn
     m.add(tfl.layers.globalAveragePooling2d({ name: 'gap' }));
     m.add(tfl.layers.dropout({ rate: o.dropout, seed: seed++, name: 'dropout' }));
     m.add(tfl.layers.dense({ units: o.denseUnits, activation: 'relu', kernelInitializer: init(), kernelRegularizer: reg, name: 'dense' }));

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { ModelMetadata } from '../../../src-shared/types.ts';
 import { engineInfo, engineLabel } from '../engine/backend.ts';
+import { calibrateAll } from '../evaluation/calibrate.ts';
 
 /** Runs a model on a batch of preprocessed images and returns P(positive class) per image. */
 export interface Predictor {
@@ -11,7 +12,10 @@ export interface Predictor {
   dispose(): void;
 }
 
-/** Wraps a TensorFlow.js layers model as a Predictor (sigmoid or softmax head → P(positive)). */
+/**
+ * Wraps a TensorFlow.js layers model as a Predictor (sigmoid or softmax head → P(positive)); the
+ * model's calibration (metadata.calibration, from `cxr threshold --calibrate`) is applied to the output.
+ */
 export function tfjsPredictor(model: tfl.LayersModel, md: ModelMetadata): Predictor {
   const { height, width, channels } = md.input;
   const positive = md.classNames.indexOf(md.positiveClass);
@@ -25,6 +29,7 @@ export function tfjsPredictor(model: tfl.LayersModel, md: ModelMetadata): Predic
       });
       const data = (await out.data()) as Float32Array;
       out.dispose();
+      calibrateAll(md.calibration, data);
       return data;
     },
     dispose() {

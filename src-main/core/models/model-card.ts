@@ -37,6 +37,12 @@ export function renderModelCard(md: ModelMetadata): string {
     '## Data and licence',
     'Kermany, Zhang, Goldbaum et al., "Identifying Medical Diagnoses and Treatable Diseases by Image-Based Deep Learning", Cell 172(5):1122–1131, 2018; data: Mendeley Data rscbjbr9sj, licence CC BY 4.0. Pediatric (1–5 years) anterior-posterior chest X-rays from Guangzhou Women and Children\'s Medical Center.',
   ];
+  const extra: string[] = [];
+  const op = md.operatingPoint;
+  if (op) extra.push(`- Operating point: rule ${op.rule}${op.target != null ? ` ${op.target}` : ''} on \`${op.dataset}\` (${op.n} images, ${op.positives} ${md.positiveClass}), ${op.chosenAt}; expected sensitivity ${pct(op.expectedSensitivity)}, specificity ${pct(op.expectedSpecificity)}${op.calibrated ? ' (on calibrated probabilities)' : ''}.`);
+  const cal = md.calibration;
+  if (cal) extra.push(`- Calibration: ${cal.method === 'platt' ? `Platt scaling σ(${num(cal.a ?? 1)}·logit p + ${num(cal.b ?? 0)})` : `temperature scaling T = ${num(cal.temperature ?? 1)}`}, fitted on \`${cal.fittedOn}\` (${cal.n} images); the reported probabilities are calibrated.`);
+  lines.splice(lines.findIndex((l) => l.startsWith('- Weights sha256')) + 1, 0, ...extra);
   if (t) {
     lines.push('', '| split | ' + Object.keys(Object.values(t.counts)[0] ?? {}).join(' | ') + ' |', '|---|' + Object.keys(Object.values(t.counts)[0] ?? {}).map(() => '---|').join(''));
     for (const [split, c] of Object.entries(t.counts)) lines.push(`| ${split} | ${Object.values(c).join(' | ')} |`);

@@ -5,6 +5,7 @@ import type { ModelMetadata } from '../../../src-shared/types.ts';
 import { modelMetadataSchema } from '../../../src-shared/model-metadata-schema.ts';
 import { writeDirAtomic, writeFileAtomic } from '../fs/atomic-write.ts';
 import { shippedModelsDir, userModelsDir } from './paths.ts';
+import '../interchange/custom-layers.ts';
 import { loadLayersModelFromDir, readModelArtifacts, writeLayersModelToDir } from './tfjs-files.ts';
 
 /** A model found on disk. */

@@ -27,7 +27,7 @@ export const WASM_TRAINING_KERNELS: readonly string[] = [
 /**
  * Built-in wasm kernels that exist but are slow and that we replace by default:
  * the built-in Conv2DBackpropInput is a scalar C loop (5-9x slower than ours);
- * the built-in MaxPoolGrad / AvgPoolGrad are scalar C loops about 3-4x / 2-3x
+ * the built-in MaxPoolGrad / AvgPoolGrad are scalar C loops about 3-6x / 3-5x
  * slower than ours on 2x2 pooling (ours are also bitwise identical to cpu).
  */
 export const WASM_KERNEL_OVERRIDES: readonly string[] = ['Conv2DBackpropInput', 'MaxPoolGrad', 'AvgPoolGrad'];

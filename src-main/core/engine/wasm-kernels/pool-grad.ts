@@ -13,7 +13,7 @@ import { avgPoolGradLoop, maxPoolGradLoop, poolGeometry } from './pool-grad-loop
  * Gradient of maxPool (NHWC, float32) for the wasm backend, bitwise identical
  * to tfjs' cpu MaxPoolGrad (first max wins on ties, 'same' / 'valid' / numeric
  * padding, any strides, overlapping windows summed). Runs a JIT-compiled loop
- * directly on the wasm heap: about 10x faster than the built-in wasm kernel
+ * directly on the wasm heap: 3-6x faster than the built-in wasm kernel
  * (a scalar C loop) and far faster than composing wasm kernels (wasm
  * StridedSlice / 6D Transpose are generic scalar loops that alone cost more
  * than the built-in). `output` (the forward result) is not needed.

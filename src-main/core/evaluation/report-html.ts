@@ -1,0 +1,71 @@
+/** A self-contained `report.html`: inline SVG charts, no scripts, no external resources, strict CSP. */
+import type { MetricWithCI } from '../../../src-shared/types.ts';
+import { renderSvg, reportChartSpecs } from './report-charts.ts';
+import type { CaseResult, Cell, EvaluationReport } from './report.ts';
+
+/** The Content-Security-Policy the report carries: nothing may load, only inline styles apply. */
+export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
+
+const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : 'n/a');
+const num = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
+
+function metricRow(name: string, m: MetricWithCI, f: (x: number) => string): string {
+  return `<tr><td>${esc(name)}</td><td>${f(m.value)}</td><td>${f(m.ci95[0])} – ${f(m.ci95[1])}</td></tr>`;
+}
+
+const CELL_TITLES: Record<Cell, string> = { TP: 'true positives', FN: 'false negatives (missed)', FP: 'false positives', TN: 'true negatives' };
+
+function caseList(cell: Cell, cases: CaseResult[]): string {
+  const rows = cases.map((c) => `<tr><td class="p">${esc(c.path)}</td><td>${esc(c.truth)}</td><td>${c.probability.toFixed(4)}</td></tr>`).join('');
+  return `<details${cell === 'FN' || cell === 'FP' ? ' open' : ''}><summary>${cell} — ${CELL_TITLES[cell]}: ${cases.length}</summary>` +
+    (cases.length ? `<table><thead><tr><th>file</th><th>truth</th><th>P(positive)</th></tr></thead><tbody>${rows}</tbody></table>` : '<p>none</p>') + '</details>';
+}
+
+/** Renders the report as one HTML page (charts rendered to SVG here, in Node). */
+export async function renderReportHtml(r: EvaluationReport): Promise<string> {
+  const specs = reportChartSpecs(r);
+  const charts: string[] = [];
+  for (const [name, spec] of Object.entries(specs)) charts.push(`<figure id="chart-${name}">${await renderSvg(spec, `c-${name}`)}</figure>`);
+  const m = r.metrics;
+  const title = `Evaluation of ${r.model.id} v${r.model.version} on ${r.dataset.name}`;
+  const failures = r.dataset.failures.length
+    ? `<h2>Files not evaluated (${r.dataset.failures.length})</h2><ul>${r.dataset.failures.map((f) => `<li>${esc(f.path)}: ${esc(f.reason)}</li>`).join('')}</ul>`
+    : '';
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${REPORT_CSP}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)}</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}
+td.p{font-family:monospace;font-size:.85em;word-break:break-all}.charts{display:flex;flex-wrap:wrap;gap:1em}
+figure{margin:0}.warn{background:#fff3cd;padding:.5em 1em;border:1px solid #e0c060}
+</style></head><body>
+<h1>${esc(title)}</h1>
+<p class="warn"><strong>Research software, not for diagnostic use.</strong> These figures describe this folder only; intervals are 95%.</p>
+<p>Folder <code>${esc(r.dataset.folder)}</code>: ${r.dataset.n} images (${r.dataset.positives} ${esc(r.model.positiveClass)}, ${r.dataset.negatives} ${esc(r.model.negativeClass)}).
+Threshold ${num(r.threshold)} — ${esc(r.model.thresholdChosenBy)}. Report created ${esc(r.created)}.</p>
+<h2>Metrics</h2>
+<table><thead><tr><th>metric</th><th>value</th><th>95% CI</th></tr></thead><tbody>
+${metricRow('AUC', m.auc, num)}
+${metricRow('accuracy', m.accuracy, pct)}
+${metricRow('sensitivity (recall of ' + r.model.positiveClass + ')', m.sensitivity, pct)}
+${metricRow('specificity (recall of ' + r.model.negativeClass + ')', m.specificity, pct)}
+${metricRow('PPV (precision)', m.ppv, pct)}
+${metricRow('NPV', m.npv, pct)}
+${metricRow('F1', m.f1, num)}
+<tr><td>average precision</td><td>${num(m.averagePrecision)}</td><td></td></tr>
+<tr><td>expected calibration error (10 bins)</td><td>${num(r.calibration.ece)}</td><td></td></tr>
+<tr><td>Brier score</td><td>${num(r.calibration.brier)}</td><td></td></tr>
+</tbody></table>
+<p>Intervals: Wilson score for proportions; stratified percentile bootstrap (1,000 resamples, seed 7) for AUC; case bootstrap for F1.</p>
+<h2>Charts</h2>
+<div class="charts">${charts.join('\n')}</div>
+<h2>Cases by confusion cell</h2>
+${(['FN', 'FP', 'TP', 'TN'] as const).map((c) => caseList(c, r.cells[c])).join('\n')}
+${failures}
+</body></html>
+`;
+}

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, test } from 'node:test';
+import type { ModelMetadata } from '../../../src-shared/types.ts';
+import { tempDir } from '../test-support.ts';
+import { buildEvaluationReport, reportJson } from './report.ts';
+import { REPORT_CSP, renderReportHtml } from './report-html.ts';
+import { writeEvaluationReport } from './write-report.ts';
+
+const md = {
+  schemaVersion: 1, id: 'm', name: 'm', version: '1', created: '', architecture: 'gap-cnn',
+  input: { height: 64, width: 64, channels: 1, resize: 'stretch', scaling: 'scale255' }, classNames: ['NORMAL', 'PNEUMONIA'],
+  positiveClass: 'PNEUMONIA', output: 'sigmoid', threshold: 0.5, thresholdChosenBy: 'fixed <for> tests', weightsSha256: '0'.repeat(64), parameters: 1,
+  training: { command: 'x', dataRoot: '/d', counts: {}, seed: 1, epochs: 2, bestEpoch: 2, backend: 'wasm', durationSeconds: 1, hyperparameters: {}, history: [{ epoch: 1, loss: 0.7, valLoss: 0.6, valAuc: 0.7 }, { epoch: 2, loss: 0.5, valLoss: 0.5, valAuc: 0.8 }] },
+} as ModelMetadata;
+const tmp = tempDir();
+after(() => tmp.cleanup());
+
+const sample = () => buildEvaluationReport({
+  metadata: md, name: 'unit', folder: '/data/x',
+  paths: ['a.png', 'b.png', 'c.png', 'd.png', 'e<script>.png'], labels: [1, 1, 0, 0, 1], probabilities: [0.9, 0.3, 0.6, 0.1, 0.5],
+});
+
+test('report: every case sits in its confusion cell; metrics and curves agree', () => {
+  const r = sample();
+  assert.deepEqual(r.confusion, { tp: 2, fn: 1, fp: 1, tn: 1 });
+  assert.deepEqual(r.cells.FN.map((c) => c.path), ['b.png']);
+  assert.deepEqual(r.cells.TP.map((c) => c.path), ['a.png', 'e<script>.png']);
+  assert.deepEqual(r.cells.FP.map((c) => [c.path, c.truth]), [['c.png', 'NORMAL']]);
+  assert.equal(r.cases.length, 5);
+  assert.equal(r.metrics.auc.value, 4 / 6); // pairs won: .9>.6, .9>.1, .3>.1, .5>.1
+  assert.equal(r.roc.at(-1)?.tpr, 1);
+  assert.equal(r.trainingHistory.length, 2);
+  const json = JSON.parse(reportJson(r));
+  assert.equal(json.roc[0].threshold, null, 'Infinity is written as null');
+});
+
+test('report: all-one-class and empty folders give NaN metrics written as null, not a crash', async () => {
+  const one = buildEvaluationReport({ metadata: md, name: 'one', folder: '/x', paths: ['a', 'b'], labels: [0, 0], probabilities: [0.2, 0.7] });
+  assert.ok(Number.isNaN(one.metrics.auc.value));
+  assert.deepEqual(one.roc, []);
+  assert.equal(JSON.parse(reportJson(one)).metrics.sensitivity.value, null);
+  const empty = buildEvaluationReport({ metadata: md, name: 'empty', folder: '/x', paths: [], labels: [], probabilities: [] });
+  assert.equal(empty.dataset.n, 0);
+  assert.match(await renderReportHtml(empty), /n\/a/);
+});
+
+test('report.html is self-contained: CSP meta, inline SVG charts, no scripts or external URLs, escaped paths', async () => {
+  const { json, html } = await writeEvaluationReport(path.join(tmp.dir, 'out'), sample());
+  assert.ok(existsSync(json));
+  const text = readFileSync(html, 'utf8');
+  assert.ok(text.includes(`content="${REPORT_CSP}"`));
+  for (const c of ['roc', 'pr', 'reliability', 'confusion', 'training']) assert.match(text, new RegExp(`id="chart-${c}"><svg`), c);
+  assert.ok(!/<script/i.test(text), 'no script elements');
+  assert.ok(text.includes('e&lt;script&gt;.png'));
+  const urls = (text.match(/(?:https?:)?\/\/[^\s"')<]+/g) ?? []).filter((u) => !u.startsWith('http://www.w3.org/'));
+  assert.deepEqual(urls, [], 'no external URLs');
+  const ids = [...text.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]);
+  assert.equal(new Set(ids).size, ids.length, 'element ids are unique across charts');
+});
+
+const CHROMIUM = '/usr/bin/chromium';
+test('report.html opens in headless Chromium without console errors', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} not found; install chromium (apt-get install chromium) to run this check` }, async () => {
+  const { html } = await writeEvaluationReport(path.join(tmp.dir, 'browser'), sample());
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  try {
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(m.text()); });
+    page.on('pageerror', (e) => problems.push(e.message));
+    page.on('request', (r) => { if (!r.url().startsWith('file:')) problems.push(`request ${r.url()}`); });
+    await page.goto(pathToFileURL(html).href);
+    assert.equal(await page.locator('svg').count() >= 5, true);
+    assert.deepEqual(problems, []);
+  } finally {
+    await browser.close();
+  }
+});

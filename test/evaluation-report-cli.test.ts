@@ -1,0 +1,71 @@
+// End to end: `cxr evaluate --out`, `cxr lock-test` and `cxr threshold` on a few real images with a tiny model.
+import assert from 'node:assert/strict';
+import { promises as fsp, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { ModelMetadata } from '../src-shared/types.ts';
+import { initEngine } from '../src-main/core/engine/backend.ts';
+import { realData, saveTinyModel, tempDir } from '../src-main/core/test-support.ts';
+import { cxr } from './cli.ts';
+
+const data = realData();
+const tmp = tempDir();
+const env = { CXR_HOME: path.join(tmp.dir, 'home') };
+const modelDir = path.join(env.CXR_HOME, 'models', 'tiny');
+const val = path.join(tmp.dir, 'val');
+const locked = path.join(tmp.dir, 'locked');
+after(() => tmp.cleanup());
+
+before(async () => {
+  if (data.skip) return;
+  await initEngine({ backend: 'cpu' });
+  await saveTinyModel(modelDir, 'tiny');
+  for (const cls of ['NORMAL', 'PNEUMONIA']) {
+    const names = (await fsp.readdir(path.join(data.dir, 'val', cls))).sort();
+    for (const [dir, picked] of [[val, names.slice(0, 4)], [locked, names.slice(4, 6)]] as const) {
+      await fsp.mkdir(path.join(dir, cls), { recursive: true });
+      for (const n of picked) await fsp.copyFile(path.join(data.dir, 'val', cls, n), path.join(dir, cls, n));
+    }
+  }
+});
+
+test('evaluate --out writes report.json and a self-contained report.html; plain output is unchanged', { skip: data.skip }, async () => {
+  const out = path.join(tmp.dir, 'report');
+  const r = await cxr(['evaluate', val, '--model', 'tiny', '--out', out], env);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^tiny v1 on .*: n=8 \(4 PNEUMONIA\), threshold 0\.500\n {2}AUC {9}/);
+  const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
+  assert.equal(report.cases.length, 8);
+  assert.equal(Object.values(report.cells as Record<string, unknown[]>).reduce((s, c) => s + c.length, 0), 8);
+  const html = readFileSync(path.join(out, 'report.html'), 'utf8');
+  assert.match(html, /Content-Security-Policy/);
+  assert.match(html, /id="chart-confusion"><svg/);
+});
+
+test('lock-test, then threshold refuses test folders and locked files, and stores a calibrated operating point', { skip: data.skip }, async () => {
+  const l = await cxr(['lock-test', locked], env);
+  assert.equal(l.code, 0, l.stderr);
+  assert.match(l.stdout, /locked 4 images/);
+  const testNamed = path.join(tmp.dir, 'test-dev');
+  await fsp.cp(val, testNamed, { recursive: true });
+  const t1 = await cxr(['threshold', testNamed, '--model', 'tiny'], env);
+  assert.equal(t1.code, 1);
+  assert.match(t1.stderr, /test folder; choose the threshold on validation data/);
+  const leaky = path.join(tmp.dir, 'leaky');
+  await fsp.cp(val, leaky, { recursive: true });
+  await fsp.copyFile(path.join(locked, 'NORMAL', (await fsp.readdir(path.join(locked, 'NORMAL')))[0]), path.join(leaky, 'NORMAL', 'copy.jpeg'));
+  const t2 = await cxr(['threshold', leaky, '--model', 'tiny'], env);
+  assert.equal(t2.code, 1);
+  assert.match(t2.stderr, /copy\.jpeg: this image is in the locked test set/);
+  const t3 = await cxr(['threshold', val, '--model', 'tiny', '--target-sensitivity', '0.75', '--calibrate', 'platt', '--json'], env);
+  assert.equal(t3.code, 0, t3.stderr);
+  const md = JSON.parse(readFileSync(path.join(modelDir, 'metadata.json'), 'utf8')) as ModelMetadata;
+  assert.equal(md.operatingPoint?.rule, 'target-sensitivity');
+  assert.ok(md.operatingPoint!.expectedSensitivity >= 0.75);
+  assert.equal(md.calibration?.method, 'platt');
+  assert.equal(JSON.parse(t3.stdout).threshold, md.threshold);
+  assert.match(readFileSync(path.join(modelDir, 'MODEL_CARD.md'), 'utf8'), /Operating point: rule target-sensitivity 0\.75[\s\S]*Calibration: Platt scaling/);
+  const both = await cxr(['threshold', val, '--model', 'tiny', '--youden', '--target-specificity', '0.9'], env);
+  assert.equal(both.code, 1);
+  assert.match(both.stderr, /only one of/);
+});
