@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import type { ModelMetadata } from '../src-shared/types.ts';
 import { auc } from '../src-main/core/evaluation/metrics.ts';
 import { realData, tempDir } from '../src-main/core/test-support.ts';
-import { cxr, parseCsv, root } from './cli.ts';
+import { cxr, parseCsvObjects, root } from './cli.ts';
 
 const data = realData();
 const shipped = path.join(root, 'models', 'default');
@@ -22,7 +22,7 @@ test('classify test-dev with the shipped model reproduces the model card metrics
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /80 classified, 0 failed/);
   assert.match(r.stderr, /engine tfjs 4\.\d+\.\d+ wasm SIMD/);
-  const rows = parseCsv(readFileSync(out, 'utf8'));
+  const rows = parseCsvObjects(readFileSync(out, 'utf8'));
   assert.equal(rows.length, 80);
   const md = JSON.parse(readFileSync(path.join(shipped, 'metadata.json'), 'utf8')) as ModelMetadata;
   const card = md.metrics?.['test-dev'];

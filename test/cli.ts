@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseCsv } from '../src-main/core/history/csv.ts';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -18,23 +19,8 @@ export function cxr(args: string[], env: Record<string, string> = {}): Promise<{
   });
 }
 
-/** Parses the simple CSV that `cxr classify --out x.csv` writes (quoted cells supported). */
-export function parseCsv(text: string): Array<Record<string, string>> {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let q = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (q) {
-      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; }
-      else if (c === '"') q = false;
-      else cell += c;
-    } else if (c === '"') q = true;
-    else if (c === ',') { row.push(cell); cell = ''; }
-    else if (c === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; }
-    else cell += c;
-  }
-  const [head, ...body] = rows;
+/** Parses the CSV that `cxr classify --out x.csv` writes into objects keyed by the header. */
+export function parseCsvObjects(text: string): Array<Record<string, string>> {
+  const [head, ...body] = parseCsv(text).filter((r) => r.length > 1 || r[0] !== '');
   return body.map((r) => Object.fromEntries(head.map((h, i) => [h, r[i] ?? ''])));
 }

@@ -14,12 +14,14 @@ import { overrideCommand } from './override.ts';
 import { summaryCommand } from './summary.ts';
 import { trainCommand } from './train.ts';
 import { lockTestCommand } from './lock-test.ts';
+import { augmentPreviewCommand } from './augment-preview.ts';
+import { retrainCommand } from './retrain.ts';
 import { thresholdCommand } from './threshold.ts';
 
 /** Every `cxr` sub-command, in the order `cxr --help` lists them. */
 export const commands: Command[] = [
   classifyCommand, historyCommand, overrideCommand, exportCommand, auditCommand, backupCommand,
-  doctorCommand, modelsCommand, trainCommand, evaluateCommand, thresholdCommand, lockTestCommand, datasetCommand,
+  doctorCommand, modelsCommand, trainCommand, augmentPreviewCommand, evaluateCommand, thresholdCommand, lockTestCommand, retrainCommand, datasetCommand,
   importCommand, summaryCommand,
   explainCommand,
 ];

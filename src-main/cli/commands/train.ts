@@ -1,19 +1,28 @@
 import path from 'node:path';
 import type { Command } from '../command.ts';
 import { UsageError } from '../command.ts';
+import { AUGMENT_USAGE, augmentFromFlags, augmentOptions, classWeightsFlag } from '../augment-flags.ts';
 import { engineFromFlags, engineOptions, numberFlag, parse, progressBar } from '../common.ts';
 import { ARCHITECTURES, type ArchitectureName } from '../../core/architectures/cnn.ts';
 import { engineLabel } from '../../core/engine/backend.ts';
 import { trainAndSave } from '../../core/training/train-model.ts';
 import { TrainingCancelled } from '../../core/training/fit.ts';
+import { checkpointDir } from '../../core/training/checkpoint.ts';
+import { userModelsDir } from '../../core/models/paths.ts';
 
 const usage = `usage: cxr train <data-folder> --id ID [--name NAME] [--out DIR] [--architecture ${ARCHITECTURES.join('|')}]
                  [--input-size 128] [--epochs 30] [--batch-size 32] [--lr 0.001] [--seed 42]
-                 [--holdout 0.15] [--patience 8] [--no-augment] [--max-per-class N] [--backend NAME] [--models-dir DIR]
+                 [--holdout 0.15] [--patience 8] [--class-weights auto|none|w0,w1] [--no-augment]
+                 ${AUGMENT_USAGE}
+                 [--max-per-class N] [--resume] [--backend NAME] [--models-dir DIR]
 
 Trains a CNN from scratch on <data-folder> laid out train/{NORMAL,PNEUMONIA} (+ optional val/) or {NORMAL,PNEUMONIA}/.
 The epoch and the decision threshold are chosen on a seeded, stratified hold-out of train plus val/;
-test/ and test-dev/ are never used. The model is saved to --out or to the user's model folder under --id.`;
+test/ and test-dev/ are never used. The model is saved to --out or to the user's model folder under --id.
+After every epoch a checkpoint is written to <model folder>.checkpoint/; after a crash or Ctrl-C, the same
+command with --resume continues to the same epoch count (the optimizer restarts). Augmentation: rotation and
+shear in degrees, shift as a fraction of the size, zoom/contrast as fractions, brightness and noise (Gaussian sd)
+in scaled pixel units; horizontal flip is off unless --hflip (the heart is on the patient's left).`;
 
 export const trainCommand: Command = {
   name: 'train',
@@ -25,12 +34,14 @@ export const trainCommand: Command = {
       id: { type: 'string' }, name: { type: 'string' }, out: { type: 'string' }, architecture: { type: 'string' },
       'input-size': { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
       seed: { type: 'string' }, holdout: { type: 'string' }, patience: { type: 'string' }, 'no-augment': { type: 'boolean' },
-      'max-per-class': { type: 'string' },
+      'max-per-class': { type: 'string' }, 'class-weights': { type: 'string' }, resume: { type: 'boolean' }, ...augmentOptions,
     });
     if (positionals.length !== 1) throw new UsageError('name exactly one data folder');
     if (!values.id) throw new UsageError('--id is required (letters, digits, ".", "_" or "-")');
     const arch = (values.architecture ?? 'seed-cnn') as ArchitectureName;
     if (!ARCHITECTURES.includes(arch)) throw new UsageError(`--architecture must be one of ${ARCHITECTURES.join(', ')}`);
+    const augmentRanges = augmentFromFlags(values);
+    const classWeights = classWeightsFlag(values['class-weights']);
     const engine = await engineFromFlags(values.backend);
     io.err(`engine ${engineLabel(engine)}`);
     const controller = new AbortController();
@@ -54,10 +65,13 @@ export const trainCommand: Command = {
         holdoutFraction: numberFlag(values.holdout, '--holdout', 0.05, 0.5) ?? 0.15,
         patience: numberFlag(values.patience, '--patience', 1, 100) ?? 8,
         augment: !values['no-augment'],
+        augmentRanges,
+        classWeights,
+        resume: !!values.resume,
         maxPerClass: numberFlag(values['max-per-class'], '--max-per-class', 2, 1e6),
         outDir: values.out,
         modelsDir: values['models-dir'],
-        command: `npx cxr train ${argv.join(' ')}`,
+        command: `npx cxr train ${argv.filter((a) => a !== '--resume').join(' ')}`,
         signal: controller.signal,
         onLog: (l) => io.err(l),
         onProgress: (p) => {
@@ -70,7 +84,8 @@ export const trainCommand: Command = {
       return failures.length ? 2 : 0;
     } catch (e) {
       if (e instanceof TrainingCancelled) {
-        io.err('training cancelled; nothing was saved');
+        const ck = checkpointDir(values.out ? path.resolve(values.out) : path.join(userModelsDir(values['models-dir']), values.id));
+        io.err(`training cancelled; no model was saved. The last finished epoch is checkpointed in ${ck}: run the same command with --resume to continue`);
         return 130;
       }
       throw e;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
 import { initEngine } from '../engine/backend.ts';
 import { ARCHITECTURES, buildArchitecture } from './cnn.ts';
 
@@ -31,8 +32,7 @@ test('the same seed gives the same initial weights', () => {
   b.dispose();
 });
 
-test('sep-cnn: separable blocks, validated options, and one training step on wasm (depthwise backprop kernels)', async () => {
-  const tf = await import('@tensorflow/tfjs-core');
+test('sep-cnn: separable blocks, validated options, and one training step on wasm (depthwise backprop kernels)', () => {
   const m = buildArchitecture('sep-cnn', { inputSize: 64, filters: [4, 8, 8], denseUnits: 4, depthMultiplier: 2 });
   assert.deepEqual(m.layers.filter((l) => l.getClassName() === 'SeparableConv2D').map((l) => l.name), ['sepconv2', 'sepconv3']);
   const plain = buildArchitecture('bn-cnn', { inputSize: 64, filters: [4, 8, 8], denseUnits: 4 });

@@ -5,7 +5,7 @@ import { buildArchitecture } from '../architectures/cnn.ts';
 import { createRng } from '../dataset/rng.ts';
 import { initEngine } from '../engine/backend.ts';
 import { auc } from '../evaluation/metrics.ts';
-import { fitModel, predictArrays, TrainingCancelled, type ArrayDataset, type FitOptions } from './fit.ts';
+import { fitModel, predictArrays, TrainingCancelled, type ArrayDataset, type FitOptions, type FitState } from './fit.ts';
 
 const S = 64;
 function synthetic(n: number, seed: number): ArrayDataset {
@@ -67,4 +67,51 @@ test('an aborted signal cancels between batches', async () => {
   await assert.rejects(p, TrainingCancelled);
   assert.ok(tf.memory().numTensors <= before, 'cancel leaked tensors');
   model.dispose();
+});
+
+test('determinism: two tiny runs with augmentation, noise and class weights give the same final weights', async () => {
+  const run = async () => {
+    const m = buildArchitecture('sep-cnn', { inputSize: S, filters: [4, 8], denseUnits: 4, seed: 4 });
+    await fitModel(m, synthetic(16, 1), synthetic(8, 2), opts({ epochs: 2, classWeights: [0.7, 1.3], augment: { rotation: 10, shift: 0.05, zoom: 0.1, shear: 5, brightness: 0.05, contrast: 0.1, noise: 0.02, horizontalFlip: false } }));
+    const w = m.getWeights().map((t) => Array.from(t.dataSync()));
+    m.dispose();
+    return w;
+  };
+  const [a, b] = [await run(), await run()];
+  assert.equal(a.length, b.length);
+  a.forEach((wa, i) => wa.forEach((v, k) => assert.ok(Math.abs(v - b[i][k]) <= 1e-6, `weight ${i}[${k}]: ${v} vs ${b[i][k]}`)));
+});
+
+test('checkpoint and resume: a run stopped after epoch 1 continues to the same epoch count with the same random stream', async () => {
+  const { writeCheckpoint, readCheckpoint } = await import('./checkpoint.ts');
+  const { tempDir } = await import('../test-support.ts');
+  const tmp = tempDir();
+  try {
+    const ck = `${tmp.dir}/m.checkpoint`;
+    const fp = { seed: 5 };
+    const full: FitState[] = [];
+    const m1 = buildArchitecture('gap-cnn', { inputSize: S, filters: [4], denseUnits: 4, seed: 2 });
+    await fitModel(m1, synthetic(16, 1), synthetic(8, 2), opts({ epochs: 3, onEpochEnd: async (s) => { full.push(s); } }));
+    m1.dispose();
+    const m2 = buildArchitecture('gap-cnn', { inputSize: S, filters: [4], denseUnits: 4, seed: 2 });
+    const ctrl = new AbortController();
+    await assert.rejects(fitModel(m2, synthetic(16, 1), synthetic(8, 2), opts({
+      epochs: 3, signal: ctrl.signal,
+      onEpochEnd: async (s) => { await writeCheckpoint(ck, m2, s, fp); ctrl.abort(); },
+    })), TrainingCancelled);
+    m2.dispose();
+    await assert.rejects(readCheckpoint(ck, { seed: 6 }), /other settings \(seed: 5 there, 6 now\)/);
+    const { model, state } = await readCheckpoint(ck, fp);
+    assert.equal(state.epoch, 1);
+    assert.equal(state.rngDraws, full[0].rngDraws);
+    assert.deepEqual(state.best.weights?.map((w) => w.length), full[0].best.weights?.map((w) => w.length));
+    const resumed: FitState[] = [];
+    const { history } = await fitModel(model, synthetic(16, 1), synthetic(8, 2), opts({ epochs: 3, resume: state, onEpochEnd: async (s) => { resumed.push(s); } }));
+    assert.deepEqual(history.map((h) => h.epoch), [1, 2, 3]);
+    assert.deepEqual({ ...history[0], seconds: 0 }, { ...full[0].history[0], seconds: 0 });
+    assert.equal(resumed.at(-1)?.rngDraws, full.at(-1)?.rngDraws, 'same shuffles and augmentations as an uninterrupted run');
+    model.dispose();
+  } finally {
+    tmp.cleanup();
+  }
 });

@@ -43,6 +43,25 @@ export interface FitOptions {
   lrPatience: number;
   onProgress?: (p: TrainProgress) => void;
   signal?: AbortSignal;
+  /** Continue from a checkpointed state (weights already in the model). */
+  resume?: FitState;
+  /** Called after every epoch with the state to checkpoint (the model holds that epoch's weights). */
+  onEpochEnd?: (state: FitState) => Promise<void>;
+}
+
+/** Everything but the optimizer needed to continue training after an epoch (Adam restarts on resume). */
+export interface FitState {
+  /** Epochs completed. */
+  epoch: number;
+  history: EpochRecord[];
+  best: { auc: number; loss: number; epoch: number; weights: Float32Array[] | null };
+  learningRate: number;
+  sinceBest: number;
+  sinceLr: number;
+  /** Numbers drawn from the seeded generator so far (replayed on resume: same shuffles and augmentations). */
+  rngDraws: number;
+  /** Whether early stopping ended training. */
+  stopped: boolean;
 }
 
 /** Thrown when training is cancelled through the AbortSignal. */
@@ -72,10 +91,11 @@ function weightedBce(p: tf.Tensor, y: tf.Tensor, w: tf.Tensor): tf.Scalar {
   return tf.div(tf.sum(tf.mul(l, w)), tf.sum(w)) as tf.Scalar;
 }
 
-/** Predicts P(positive) for in-memory images, in batches, inference mode. */
-export function predictArrays(model: tfl.LayersModel, pixels: Float32Array[], h: number, w: number, c: number, batchSize = 32): Float32Array {
+/** Predicts P(positive) for in-memory images, in batches, inference mode (an aborted `signal` stops between batches). */
+export function predictArrays(model: tfl.LayersModel, pixels: Float32Array[], h: number, w: number, c: number, batchSize = 32, signal?: AbortSignal): Float32Array {
   const out = new Float32Array(pixels.length);
   for (let s = 0; s < pixels.length; s += batchSize) {
+    if (signal?.aborted) throw new TrainingCancelled('training cancelled');
     const idx = Array.from({ length: Math.min(batchSize, pixels.length - s) }, (_, i) => s + i);
     const p = tf.tidy(() => {
       const size = h * w * c;
@@ -94,19 +114,24 @@ export function predictArrays(model: tfl.LayersModel, pixels: Float32Array[], h:
  * (highest validation AUC, ties broken by lower validation loss).
  */
 export async function fitModel(model: tfl.LayersModel, train: ArrayDataset, val: ArrayDataset, o: FitOptions): Promise<{ history: EpochRecord[]; bestEpoch: number }> {
-  const rnd = createRng(o.seed);
-  let lr = o.learningRate;
+  const base = createRng(o.seed);
+  let draws = 0;
+  const rnd = () => (draws++, base());
+  const r = o.resume;
+  for (let i = 0; i < (r?.rngDraws ?? 0); i++) rnd();
+  let lr = r?.learningRate ?? o.learningRate;
   const optimizer = tf.train.adam(lr);
-  const history: EpochRecord[] = [];
-  let best = { auc: -Infinity, loss: Infinity, epoch: 0, weights: null as tf.Tensor[] | null };
-  let sinceBest = 0;
-  let sinceLr = 0;
+  const history: EpochRecord[] = r ? r.history.map((h) => ({ ...h })) : [];
+  const shapes = model.getWeights().map((t) => t.shape);
+  let best = { auc: r?.best.auc ?? -Infinity, loss: r?.best.loss ?? Infinity, epoch: r?.best.epoch ?? 0, weights: r?.best.weights ? r.best.weights.map((a, i) => tf.tensor(a, shapes[i])) : (null as tf.Tensor[] | null) };
+  let sinceBest = r?.sinceBest ?? 0;
+  let sinceLr = r?.sinceLr ?? 0;
   const n = train.labels.length;
   const batches = Math.ceil(n / o.batchSize);
   const started = Date.now();
   let seen = 0;
   try {
-    for (let epoch = 1; epoch <= o.epochs; epoch++) {
+    for (let epoch = (r?.epoch ?? 0) + 1; epoch <= o.epochs && !r?.stopped; epoch++) {
       const t0 = Date.now();
       const order = Array.from({ length: n }, (_, i) => i);
       for (let i = n - 1; i > 0; i--) {
@@ -132,7 +157,7 @@ export async function fitModel(model: tfl.LayersModel, train: ArrayDataset, val:
         o.onProgress?.({ kind: 'batch', epoch, epochs: o.epochs, batch: b + 1, batches, loss: lossSum / Math.min(n, (b + 1) * o.batchSize), imagesPerSecond: ips, etaSeconds: Math.max(0, remaining) / ips });
         await new Promise((r) => setImmediate(r));
       }
-      const probs = predictArrays(model, val.pixels, o.height, o.width, o.channels);
+      const probs = predictArrays(model, val.pixels, o.height, o.width, o.channels, 32, o.signal);
       const valLoss = tf.tidy(() => weightedBce(tf.tensor2d(probs, [probs.length, 1]), tf.tensor2d(val.labels, [val.labels.length, 1]), tf.ones([val.labels.length, 1])).dataSync()[0]);
       const valAuc = auc(val.labels, probs);
       const record: EpochRecord = { epoch, loss: lossSum / n, valLoss, valAuc, learningRate: lr, seconds: (Date.now() - t0) / 1000 };
@@ -148,13 +173,18 @@ export async function fitModel(model: tfl.LayersModel, train: ArrayDataset, val:
         sinceLr++;
       }
       o.onProgress?.({ kind: 'epoch', epoch, epochs: o.epochs, record, improved, learningRate: lr });
-      if (sinceBest >= o.patience) break;
-      if (sinceLr >= o.lrPatience) {
+      const stopped = sinceBest >= o.patience;
+      if (!stopped && sinceLr >= o.lrPatience) {
         lr /= 2;
         // Adam reads its learning rate on every step: lower it in place, keeping the moment estimates.
         (optimizer as unknown as { learningRate: number }).learningRate = lr;
         sinceLr = 0;
       }
+      if (o.onEpochEnd) {
+        const weights = best.weights ? best.weights.map((t) => t.dataSync() as Float32Array) : null;
+        await o.onEpochEnd({ epoch, history: history.map((h) => ({ ...h })), best: { auc: best.auc, loss: best.loss, epoch: best.epoch, weights }, learningRate: lr, sinceBest, sinceLr, rngDraws: draws, stopped });
+      }
+      if (stopped) break;
     }
     if (best.weights) model.setWeights(best.weights);
   } finally {

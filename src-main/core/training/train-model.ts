@@ -1,7 +1,8 @@
+import type * as tfl from '@tensorflow/tfjs-layers';
 import path from 'node:path';
 import type { FileFailure, InputSpec, ModelMetadata } from '../../../src-shared/types.ts';
 import { ARCHITECTURES, buildArchitecture, type ArchitectureName } from '../architectures/cnn.ts';
-import { DEFAULT_AUGMENT } from '../augment/affine.ts';
+import { DEFAULT_AUGMENT, validateAugment, type AugmentRanges } from '../augment/affine.ts';
 import { scanDataset, type DatasetItem } from '../dataset/scan.ts';
 import { stratifiedSplit } from '../dataset/split.ts';
 import { engineInfo } from '../engine/backend.ts';
@@ -9,7 +10,8 @@ import { chooseThreshold, summarise } from '../evaluation/metrics.ts';
 import { renderModelCard } from '../models/model-card.ts';
 import { userModelsDir } from '../models/paths.ts';
 import { saveModel } from '../models/store.ts';
-import { fitModel, predictArrays, type TrainProgress } from './fit.ts';
+import { checkpointDir, readCheckpoint, removeCheckpoint, writeCheckpoint } from './checkpoint.ts';
+import { fitModel, predictArrays, type FitState, type TrainProgress } from './fit.ts';
 import { loadImages } from './load-images.ts';
 
 /** Class names of every model we train, in output order (positive last). */
@@ -30,6 +32,12 @@ export interface TrainRequest {
   holdoutFraction: number;
   patience: number;
   augment: boolean;
+  /** Augmentation ranges when `augment` is on (default DEFAULT_AUGMENT). */
+  augmentRanges?: AugmentRanges;
+  /** Loss weight per class: 'auto' (inverse frequency, the default), 'none' (1, 1), or [w0, w1]. */
+  classWeights?: 'auto' | 'none' | [number, number];
+  /** Continue from `<model dir>.checkpoint/` (written after every epoch) instead of starting over. */
+  resume?: boolean;
   /** Use at most this many training images per class (seeded), for quick runs and tests. */
   maxPerClass?: number;
   outDir?: string;
@@ -40,13 +48,15 @@ export interface TrainRequest {
   signal?: AbortSignal;
 }
 
-function labelOf(item: DatasetItem): number {
+/** 0 for NORMAL, 1 for PNEUMONIA (folder names in any case); throws naming the file otherwise. */
+export function labelOf(item: { path: string; label: string | null }): number {
   const i = CLASS_NAMES.findIndex((c) => c.toLowerCase() === String(item.label).toLowerCase());
   if (i < 0) throw new Error(`${item.path}: class folder "${item.label}" is not one of ${CLASS_NAMES.join(', ')}; rename the folder or move the file`);
   return i;
 }
 
-function capPerClass<T extends { label: string | null }>(items: T[], max: number, seed: number): T[] {
+/** At most `max` items per label, a seeded stratified subset. */
+export function capPerClass<T extends { label: string | null }>(items: T[], max: number, seed: number): T[] {
   const { holdout } = stratifiedSplit(items, Math.min(1, (max * 2) / Math.max(1, items.length)), seed);
   const byClass = new Map<string, T[]>();
   for (const it of holdout) byClass.set(String(it.label), [...(byClass.get(String(it.label)) ?? []), it]);
@@ -92,20 +102,32 @@ export async function trainAndSave(req: TrainRequest): Promise<{ metadata: Model
   const pos = fitData.labels.filter((l) => l === 1).length;
   const neg = fitData.labels.length - pos;
   if (pos === 0 || neg === 0) throw new Error(`${req.dataRoot}: training needs images of both classes (found ${neg} NORMAL, ${pos} PNEUMONIA)`);
-  const classWeights: [number, number] = [fitData.labels.length / (2 * neg), fitData.labels.length / (2 * pos)];
+  const cw = req.classWeights ?? 'auto';
+  const classWeights: [number, number] = cw === 'auto' ? [fitData.labels.length / (2 * neg), fitData.labels.length / (2 * pos)] : cw === 'none' ? [1, 1] : cw;
+  if (!classWeights.every((w) => Number.isFinite(w) && w > 0)) throw new Error(`class weights must be positive numbers (got ${classWeights.join(', ')})`);
+  const augment = req.augment ? validateAugment(req.augmentRanges ?? DEFAULT_AUGMENT) : null;
 
-  const model = buildArchitecture(req.architecture, { inputSize: req.inputSize, channels: 1, seed: req.seed });
-  const hyper = { architecture: req.architecture, inputSize: req.inputSize, epochs: req.epochs, batchSize: req.batchSize, learningRate: req.learningRate, optimizer: 'adam', loss: 'class-weighted binary cross-entropy', classWeights, holdoutFraction: req.holdoutFraction, patience: req.patience, lrSchedule: 'halve after 3 epochs without improvement', augment: req.augment ? DEFAULT_AUGMENT : null, maxPerClass: req.maxPerClass ?? null };
+  const dir = req.outDir ? path.resolve(req.outDir) : path.join(userModelsDir(req.modelsDir), req.id);
+  const ckDir = checkpointDir(dir);
+  const hyper = { architecture: req.architecture, inputSize: req.inputSize, epochs: req.epochs, batchSize: req.batchSize, learningRate: req.learningRate, optimizer: 'adam', loss: 'class-weighted binary cross-entropy', classWeights, classWeightsRule: Array.isArray(cw) ? 'given' : cw, holdoutFraction: req.holdoutFraction, patience: req.patience, lrSchedule: 'halve after 3 epochs without improvement', augment, maxPerClass: req.maxPerClass ?? null };
+  const fingerprint = { ...hyper, epochs: undefined, dataRoot: req.dataRoot, seed: req.seed, fit: fitData.paths.length, selection: selData.paths.length };
+  delete fingerprint.epochs;
+  let model: tfl.LayersModel;
+  let resume: FitState | undefined;
+  if (req.resume) {
+    ({ model, state: resume } = await readCheckpoint(ckDir, fingerprint));
+    log(`resuming after epoch ${resume.epoch} from ${ckDir} (the optimizer restarts)`);
+  } else model = buildArchitecture(req.architecture, { inputSize: req.inputSize, channels: 1, seed: req.seed });
   const { history, bestEpoch } = await fitModel(model, { pixels: fitData.pixels, labels: fitData.labels }, { pixels: selData.pixels, labels: selData.labels }, {
     height: input.height, width: input.width, channels: input.channels, epochs: req.epochs, batchSize: req.batchSize, learningRate: req.learningRate,
-    seed: req.seed, classWeights, augment: req.augment ? DEFAULT_AUGMENT : null, patience: req.patience, lrPatience: 3, onProgress: req.onProgress, signal: req.signal,
+    seed: req.seed, classWeights, augment, patience: req.patience, lrPatience: 3, onProgress: req.onProgress, signal: req.signal, resume,
+    onEpochEnd: (state) => writeCheckpoint(ckDir, model, state, fingerprint),
   });
 
   const probs = Array.from(predictArrays(model, selData.pixels, input.height, input.width, input.channels));
   const op = chooseThreshold(selData.labels, probs, 0.9);
   const selectionMetrics = summarise('selection (hold-out of train + val)', selData.labels, probs, op.threshold);
   log(`best epoch ${bestEpoch}; selection AUC ${selectionMetrics.auc.value.toFixed(3)}; threshold ${op.threshold.toFixed(3)} (sens ${op.sensitivity.toFixed(3)}, spec ${op.specificity.toFixed(3)})`);
-  const dir = req.outDir ? path.resolve(req.outDir) : path.join(userModelsDir(req.modelsDir), req.id);
   const meta = {
     schemaVersion: 1 as const,
     id: req.id,
@@ -124,5 +146,6 @@ export async function trainAndSave(req: TrainRequest): Promise<{ metadata: Model
   };
   const saved = await saveModel(model, meta, dir, (full) => ({ 'MODEL_CARD.md': renderModelCard(full) }));
   model.dispose();
+  await removeCheckpoint(ckDir);
   return { metadata: saved, dir, failures };
 }

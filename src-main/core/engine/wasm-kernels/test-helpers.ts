@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmTrainingKernels } from './index.ts';
+import { mulberry32 } from '../../dataset/rng.ts';
 
 /** Initialises cpu + wasm backends, registers our kernels and selects wasm. */
 export async function setupBackends(): Promise<void> {
@@ -14,14 +15,8 @@ export async function setupBackends(): Promise<void> {
 
 /** Deterministic PRNG (mulberry32) producing values in [-1, 1). */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
+  const next = mulberry32(seed);
+  return () => next() * 2 - 1;
 }
 
 export function randomArray(rand: () => number, size: number): Float32Array {

@@ -1,0 +1,150 @@
+/**
+ * `cxr retrain`: fine-tune a model on its old training data plus new labelled images, score old and
+ * new on the locked test set, and promote the new version only if the release gate passes.
+ */
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import type { ModelMetadata } from '../../../src-shared/types.ts';
+import { DEFAULT_AUGMENT, type AugmentRanges } from '../augment/affine.ts';
+import { scanDataset, type DatasetItem } from '../dataset/scan.ts';
+import { stratifiedSplit } from '../dataset/split.ts';
+import { engineInfo } from '../engine/backend.ts';
+import { calibrate } from '../evaluation/calibrate.ts';
+import { auc, chooseThreshold, confusion, summarise } from '../evaluation/metrics.ts';
+import { chooseOperatingPoint } from '../evaluation/operating-point.ts';
+import { defaultHistoryPath, openHistoryDb, promoteModel, upsertModel } from '../history/index.ts';
+import { renderModelCard } from '../models/model-card.ts';
+import { userModelsDir } from '../models/paths.ts';
+import { loadStoredModel, resolveModel, saveModel } from '../models/store.ts';
+import { fitModel, predictArrays, type TrainProgress } from '../training/fit.ts';
+import { loadImages } from '../training/load-images.ts';
+import { capPerClass, labelOf } from '../training/train-model.ts';
+import { gateDecision, type GateDecision, type GateScores } from './gate.ts';
+import { findLocked, readLockedTest } from './locked-test.ts';
+
+const TRAINABLE = (it: DatasetItem) => it.label != null && (it.split == null || ['train', 'val', 'validation'].includes(it.split));
+
+/** What `cxr retrain` asks for. */
+export interface RetrainRequest {
+  from: string;
+  addFolder: string;
+  epochs: number;
+  learningRate: number;
+  batchSize: number;
+  seed: number;
+  margin: number;
+  holdoutFraction: number;
+  augment: AugmentRanges | null;
+  maxPerClass?: number;
+  modelsDir?: string;
+  historyFile?: string;
+  command: string;
+  onLog?: (line: string) => void;
+  onProgress?: (p: TrainProgress) => void;
+  signal?: AbortSignal;
+}
+
+/** What happened. */
+export interface RetrainOutcome {
+  metadata: ModelMetadata;
+  dir: string;
+  activeDir: string | null;
+  decision: GateDecision;
+  old: GateScores;
+  next: GateScores;
+}
+
+function scores(labels: number[], probs: number[], threshold: number): GateScores {
+  const c = confusion(labels, probs, threshold);
+  return { auc: auc(labels, probs), sensitivity: c.tp / (c.tp + c.fn), specificity: c.tn / (c.tn + c.fp) };
+}
+
+/** Fine-tunes, gates and saves; see the file comment. Throws naming the file when a locked image is in the training data. */
+export async function retrainModel(req: RetrainRequest): Promise<RetrainOutcome> {
+  const log = req.onLog ?? (() => {});
+  const stored = await resolveModel(req.from, { modelsDir: req.modelsDir });
+  const md = stored.metadata;
+  const locked = await readLockedTest();
+  if (!locked) throw new Error('no locked test set: run `cxr lock-test <labelled folder>` first; the release gate scores models on it');
+  const items: DatasetItem[] = [];
+  const oldRoot = md.training?.dataRoot;
+  if (oldRoot && (await fsp.stat(oldRoot).then((s) => s.isDirectory(), () => false))) {
+    let old = (await scanDataset(oldRoot, { hash: true })).items.filter(TRAINABLE);
+    if (req.maxPerClass) old = capPerClass(old, req.maxPerClass, req.seed);
+    log(`old training data: ${old.length} images from ${oldRoot}`);
+    items.push(...old);
+  } else log(`old training data not found (${oldRoot ?? 'not recorded in metadata'}); fine-tuning on the new images only`);
+  const added = (await scanDataset(path.resolve(req.addFolder), { hash: true })).items.filter(TRAINABLE);
+  if (!added.length) throw new Error(`${req.addFolder}: no labelled images (expected NORMAL/ and PNEUMONIA/ sub-folders)`);
+  items.push(...added);
+  const leak = findLocked(locked, items);
+  if (leak) throw new Error(`${leak.path}: this image is in the locked test set (same content); remove it from the training data`);
+  const split = stratifiedSplit(items, req.holdoutFraction, req.seed);
+  const toLoad = (xs: DatasetItem[]) => xs.map((it) => ({ path: it.path, label: labelOf(it) }));
+  const fitData = await loadImages(toLoad(split.train), md.input);
+  const selData = await loadImages(toLoad(split.holdout), md.input);
+  const pos = fitData.labels.filter((l) => l === 1).length;
+  const neg = fitData.labels.length - pos;
+  if (!pos || !neg) throw new Error(`${req.addFolder}: fine-tuning needs images of both classes (found ${neg} NORMAL, ${pos} PNEUMONIA)`);
+  const classWeights: [number, number] = [fitData.labels.length / (2 * neg), fitData.labels.length / (2 * pos)];
+  log(`fine-tuning ${md.id} v${md.version} on ${fitData.labels.length} images (${added.length} new), selecting on ${selData.labels.length}`);
+  const { height, width, channels } = md.input;
+  const model = await loadStoredModel(stored);
+  const started = Date.now();
+  const { history, bestEpoch } = await fitModel(model, fitData, selData, {
+    height, width, channels, epochs: req.epochs, batchSize: req.batchSize, learningRate: req.learningRate, seed: req.seed, classWeights,
+    augment: req.augment, patience: Math.max(2, req.epochs), lrPatience: 3, onProgress: req.onProgress, signal: req.signal,
+  });
+  const sel = Array.from(predictArrays(model, selData.pixels, height, width, channels));
+  const op = md.operatingPoint;
+  const rule = op ? (op.rule === 'youden' ? { kind: 'youden' as const } : { kind: op.rule, target: op.target ?? 0.9 }) : null;
+  const point = rule ? chooseOperatingPoint(selData.labels, sel, rule) : chooseThreshold(selData.labels, sel, 0.9);
+  const ruleText = rule ? `${op!.rule}${op!.target != null ? ` ${op!.target}` : ''}` : "Youden's J with sensitivity ≥ 0.90";
+
+  const lockedItems = locked.files.map((f) => ({ path: f.path, label: labelOf({ path: f.path, label: f.label }) }));
+  const lockedData = await loadImages(lockedItems, md.input);
+  if (lockedData.failures.length) throw new Error(`${lockedData.failures[0].path}: locked test image unreadable (${lockedData.failures[0].reason}); restore it or lock the set again`);
+  const oldModel = await loadStoredModel(stored);
+  const oldProbs = Array.from(predictArrays(oldModel, lockedData.pixels, height, width, channels)).map((p) => calibrate(md.calibration, p));
+  oldModel.dispose();
+  const newProbs = Array.from(predictArrays(model, lockedData.pixels, height, width, channels));
+  const old = scores(lockedData.labels, oldProbs, md.threshold);
+  const next = scores(lockedData.labels, newProbs, point.threshold);
+  const decision = gateDecision(old, next, req.margin);
+  log(decision.reason);
+
+  const version = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+  const { calibration: _drop, operatingPoint: _op, weightsSha256: _w, parameters: _p, ...base } = md;
+  const meta = {
+    ...base, version, created: new Date().toISOString(), threshold: point.threshold,
+    thresholdChosenBy: `${ruleText} on the selection set of the retrain (seeded ${Math.round(req.holdoutFraction * 100)}% hold-out of old + new data; expected sensitivity ${point.sensitivity.toFixed(3)}, specificity ${point.specificity.toFixed(3)})`,
+    training: {
+      command: req.command, dataRoot: oldRoot ?? path.resolve(req.addFolder), seed: req.seed, epochs: history.length, bestEpoch, backend: engineInfo().backend,
+      durationSeconds: (Date.now() - started) / 1000, history: history.map((h) => ({ ...h })),
+      counts: { 'fit (old + new minus hold-out)': { NORMAL: neg, PNEUMONIA: pos }, 'new images added': { NORMAL: added.filter((i) => labelOf(i) === 0).length, PNEUMONIA: added.filter((i) => labelOf(i) === 1).length } },
+      hyperparameters: { fineTunedFrom: `${md.id}@${md.version}`, addFolder: path.resolve(req.addFolder), epochs: req.epochs, learningRate: req.learningRate, batchSize: req.batchSize, classWeights, augment: req.augment ?? null, margin: req.margin, maxPerClass: req.maxPerClass ?? null },
+    },
+    metrics: { selection: summarise('selection (hold-out of old + new data)', selData.labels, sel, point.threshold), 'locked-test': summarise(`locked test set (${locked.folder})`, lockedData.labels, newProbs, point.threshold) },
+    notes: `Fine-tuned from ${md.id} v${md.version}. Release gate: ${decision.reason}.`,
+  };
+  const root = userModelsDir(req.modelsDir);
+  const dir = path.join(root, `${md.id}.versions`, version);
+  const card = (full: ModelMetadata) => ({ 'MODEL_CARD.md': renderModelCard(full) });
+  const saved = await saveModel(model, meta, dir, card);
+  let activeDir: string | null = null;
+  if (decision.promote) {
+    activeDir = path.join(root, md.id);
+    if (stored.dir === activeDir) await fsp.cp(activeDir, path.join(root, `${md.id}.versions`, md.version), { recursive: true, force: false, errorOnExist: false });
+    await saveModel(model, meta, activeDir, card);
+  }
+  model.dispose();
+  const db = openHistoryDb(req.historyFile ?? defaultHistoryPath());
+  try {
+    upsertModel(db, md);
+    upsertModel(db, saved);
+    promoteModel(db, md.id, version, { status: decision.promote ? 'active' : 'candidate', reason: decision.reason });
+  } finally {
+    db.close();
+  }
+  return { metadata: saved, dir, activeDir, decision, old, next };
+}

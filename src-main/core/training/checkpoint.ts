@@ -1,0 +1,88 @@
+/**
+ * Training checkpoints: after every epoch, `<model dir>.checkpoint/` is replaced atomically with the
+ * current weights (model.json + weights.bin), the best epoch's weights and the loop state (history,
+ * learning rate, patience counters, random draws). No optimizer state: Adam restarts on resume.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { writeDirAtomic } from '../fs/atomic-write.ts';
+import { loadLayersModelFromDir, writeLayersModelToDir } from '../models/tfjs-files.ts';
+import type { FitState } from './fit.ts';
+
+/** The checkpoint folder of a model folder. */
+export function checkpointDir(modelDir: string): string {
+  return `${path.resolve(modelDir)}.checkpoint`;
+}
+
+interface StateFile {
+  schemaVersion: 1;
+  /** The settings the run was started with; a resume must match them. */
+  fingerprint: Record<string, unknown>;
+  state: Omit<FitState, 'best'> & { best: { auc: number | null; loss: number | null; epoch: number; weights: boolean } };
+  savedAt: string;
+}
+
+const finite = (x: number) => (Number.isFinite(x) ? x : null);
+
+/** Writes the checkpoint of one finished epoch (replacing the previous one atomically). */
+export async function writeCheckpoint(dir: string, model: tfl.LayersModel, state: FitState, fingerprint: Record<string, unknown>): Promise<void> {
+  await writeDirAtomic(dir, async (tmp) => {
+    await writeLayersModelToDir(model, tmp);
+    if (state.best.weights) {
+      const total = state.best.weights.reduce((s, a) => s + a.length, 0);
+      const buf = new Float32Array(total);
+      let o = 0;
+      for (const a of state.best.weights) { buf.set(a, o); o += a.length; }
+      await fsp.writeFile(path.join(tmp, 'best-weights.bin'), new Uint8Array(buf.buffer));
+    }
+    const file: StateFile = {
+      schemaVersion: 1, fingerprint, savedAt: new Date().toISOString(),
+      state: { ...state, history: state.history.map((h) => ({ ...h })), best: { auc: finite(state.best.auc), loss: finite(state.best.loss), epoch: state.best.epoch, weights: !!state.best.weights } },
+    };
+    await fsp.writeFile(path.join(tmp, 'state.json'), JSON.stringify(file, null, 2) + '\n');
+  });
+}
+
+/** Removes a checkpoint folder (after the model was saved). */
+export async function removeCheckpoint(dir: string): Promise<void> {
+  await fsp.rm(dir, { recursive: true, force: true });
+}
+
+/**
+ * Reads a checkpoint: the model at its last finished epoch and the loop state. Throws naming the
+ * folder when it is missing or damaged, or when it was made with other settings than `fingerprint`.
+ */
+export async function readCheckpoint(dir: string, fingerprint: Record<string, unknown>): Promise<{ model: tfl.LayersModel; state: FitState }> {
+  let file: StateFile;
+  try {
+    file = JSON.parse(await fsp.readFile(path.join(dir, 'state.json'), 'utf8')) as StateFile;
+  } catch (e) {
+    const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new Error(`${dir}: ${missing ? 'no checkpoint to resume from' : `damaged checkpoint (${(e as Error).message})`}; run without --resume to start over`);
+  }
+  const differs = Object.keys({ ...fingerprint, ...file.fingerprint }).filter((k) => JSON.stringify(fingerprint[k]) !== JSON.stringify(file.fingerprint[k]));
+  if (differs.length) {
+    throw new Error(`${dir}: the checkpoint was made with other settings (${differs.map((k) => `${k}: ${JSON.stringify(file.fingerprint[k])} there, ${JSON.stringify(fingerprint[k])} now`).join('; ')}); resume with the same command, or delete the folder to start over`);
+  }
+  const { model } = await loadLayersModelFromDir(dir);
+  let weights: Float32Array[] | null = null;
+  if (file.state.best.weights) {
+    const bytes = await fsp.readFile(path.join(dir, 'best-weights.bin'));
+    const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    const sizes = model.getWeights().map((t: tf.Tensor) => t.size);
+    if (sizes.reduce((s, n) => s + n, 0) !== all.length) throw new Error(`${dir}/best-weights.bin: wrong size for this model; delete the checkpoint folder to start over`);
+    let o = 0;
+    weights = sizes.map((n) => all.slice(o, (o += n)));
+  }
+  const s = file.state;
+  return {
+    model,
+    state: {
+      ...s,
+      history: s.history.map((h) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k, v ?? NaN]))) as FitState['history'],
+      best: { auc: s.best.auc ?? -Infinity, loss: s.best.loss ?? Infinity, epoch: s.best.epoch, weights },
+    },
+  };
+}

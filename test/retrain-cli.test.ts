@@ -1,0 +1,65 @@
+// End to end: train a tiny model on a seeded subset, lock a test folder, retrain with new images behind the gate.
+import assert from 'node:assert/strict';
+import { promises as fsp, existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import Database from 'better-sqlite3';
+import type { ModelMetadata } from '../src-shared/types.ts';
+import { realData, tempDir } from '../src-main/core/test-support.ts';
+import { cxr } from './cli.ts';
+
+const data = realData();
+const tmp = tempDir();
+const env = { CXR_HOME: path.join(tmp.dir, 'home') };
+after(() => tmp.cleanup());
+
+async function copyFrom(split: string, dest: string, from: number, to: number): Promise<void> {
+  for (const cls of ['NORMAL', 'PNEUMONIA']) {
+    await fsp.mkdir(path.join(dest, cls), { recursive: true });
+    const names = (await fsp.readdir(path.join(data.dir, split, cls))).sort().slice(from, to);
+    for (const n of names) await fsp.copyFile(path.join(data.dir, split, cls, n), path.join(dest, cls, n));
+  }
+}
+
+test('retrain: refuses locked images, fine-tunes, scores on the locked set and records the gate decision', { skip: data.skip }, async () => {
+  const t = await cxr(['train', data.dir, '--id', 'base', '--max-per-class', '8', '--epochs', '1', '--input-size', '64', '--seed', '5', '--architecture', 'gap-cnn'], env);
+  assert.equal(t.code, 0, t.stderr);
+  const lockedDir = path.join(tmp.dir, 'locked');
+  await copyFrom('test-dev', lockedDir, 0, 4);
+  assert.equal((await cxr(['lock-test', lockedDir], env)).code, 0);
+  const add = path.join(tmp.dir, 'new');
+  await copyFrom('val', add, 0, 4);
+  const leaky = path.join(tmp.dir, 'leaky');
+  await fsp.cp(add, leaky, { recursive: true });
+  await fsp.copyFile(path.join(lockedDir, 'NORMAL', (await fsp.readdir(path.join(lockedDir, 'NORMAL')))[0]), path.join(leaky, 'NORMAL', 'again.jpeg'));
+  const refused = await cxr(['retrain', '--from', 'base', '--add', leaky, '--epochs', '1', '--max-per-class', '8'], env);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /again\.jpeg: this image is in the locked test set/);
+
+  const r = await cxr(['retrain', '--from', 'base', '--add', add, '--epochs', '1', '--max-per-class', '8', '--margin', '0.5'], env);
+  assert.equal(r.code, 0, r.stderr);
+  const m = /^(promoted|candidate) base v(\S+): (.*)$/m.exec(r.stdout);
+  assert.ok(m, r.stdout);
+  const [, status, version, reason] = m;
+  const versionDir = path.join(env.CXR_HOME, 'models', 'base.versions', version);
+  const md = JSON.parse(readFileSync(path.join(versionDir, 'metadata.json'), 'utf8')) as ModelMetadata;
+  assert.equal(md.id, 'base');
+  assert.match(String(md.training?.hyperparameters.fineTunedFrom), /^base@/);
+  assert.ok(md.metrics?.['locked-test']);
+  assert.match(md.notes ?? '', /Release gate/);
+  const active = JSON.parse(readFileSync(path.join(env.CXR_HOME, 'models', 'base', 'metadata.json'), 'utf8')) as ModelMetadata;
+  assert.equal(active.version === version, status === 'promoted');
+  if (status === 'promoted') assert.ok(existsSync(path.join(env.CXR_HOME, 'models', 'base.versions')), 'old version archived');
+  const db = new Database(path.join(env.CXR_HOME, 'history.sqlite'), { readonly: true });
+  const rows = db.prepare('SELECT model_id, model_version, status, reason FROM model_promotions').all() as Array<Record<string, string>>;
+  db.close();
+  assert.deepEqual(rows.map((x) => [x.model_id, x.model_version, x.status, x.reason]), [['base', version, status === 'promoted' ? 'active' : 'candidate', reason]]);
+  const models = await cxr(['models'], env);
+  assert.equal((models.stdout.match(/^base +v/gm) ?? []).length, 1, 'versions are not listed as separate models');
+});
+
+test('retrain without a locked test set says what to do', { skip: data.skip }, async () => {
+  const r = await cxr(['retrain', '--from', 'x', '--add', '.'], { CXR_HOME: path.join(tmp.dir, 'empty') });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /model "x" not found|run `cxr lock-test/);
+});
