@@ -7,7 +7,6 @@ export interface CliIO {
 
 export interface Command {
   name: string;
-  summary: string;
   usage: string;
   /** Returns the process exit code: 0 ok, 1 usage error, 2 partial failure. */
   run: (argv: string[], io: CliIO) => Promise<number>;

@@ -1,4 +1,4 @@
-import type { CliIO, Command } from './command.ts';
+import type { CliIO } from './command.ts';
 import { UsageError } from './command.ts';
 import { commands } from './commands/index.ts';
 
@@ -26,11 +26,12 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
     help(io);
     return name ? 0 : 1;
   }
-  const cmd: Command | undefined = commands.find((c) => c.name === name);
-  if (!cmd) {
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
     io.err(`cxr: unknown command "${name}". Run \`cxr --help\` to list commands.`);
     return 1;
   }
+  const cmd = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     io.out(cmd.usage);
     return 0;

@@ -22,7 +22,6 @@ function parseHead(value: string | undefined): AuditHead | undefined {
 
 export const auditCommand: Command = {
   name: 'audit',
-  summary: 'verify the history\'s audit chain (tamper check)',
   usage,
   async run(argv, io) {
     const { values, positionals } = parse(argv, { ...historyOption, 'expect-head': { type: 'string' } });

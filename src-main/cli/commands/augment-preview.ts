@@ -7,7 +7,6 @@ import { writeAugmentPreview } from '../../core/augment/preview-grid.ts';
 
 export const augmentPreviewCommand: Command = {
   name: 'augment-preview',
-  summary: 'write a PNG grid of augmented copies of one image',
   usage: `usage: cxr augment-preview <image> --out grid.png [--count 16] [--size 192] [--seed 1]
                            ${AUGMENT_USAGE}
 

@@ -12,7 +12,6 @@ The copy is integrity-checked before it replaces <file>; an existing <file> need
 
 export const backupCommand: Command = {
   name: 'backup',
-  summary: 'copy the diagnosis history safely to a file',
   usage,
   async run(argv, io) {
     const { values, positionals } = parse(argv, { ...historyOption, force: { type: 'boolean' } });

@@ -11,17 +11,20 @@ import {
   auditHead, findDiagnosedImages, finishRun, markInterruptedRuns, openHistoryDb, recordDiagnoses, startRun, upsertModel,
   HistorySchemaTooNewError, type DiagnosisInput, type HistoryDb,
 } from '../../core/history/index.ts';
-import { tfjsPredictor } from '../../core/inference/predictor.ts';
+import { chooseEngine, parseEngineChoice, type EngineChoice } from '../../core/inference/choose-engine.ts';
 import { loadStoredModel, resolveModel } from '../../core/models/store.ts';
 import type { ModelMetadata } from '../../../src-shared/types.ts';
 import { hashFile, historyFile } from './history.ts';
 
 const usage = `usage: cxr classify <folder|file>… [--model ID] [--out results.csv|results.json] [--threshold T]
-                    [--batch-size N] [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu] [--models-dir DIR]
-                    [--history FILE | --no-history] [--commit-every N] [--force]
+                    [--batch-size N] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu]
+                    [--models-dir DIR] [--history FILE | --no-history] [--commit-every N] [--force]
 
 Classifies every .jpg/.jpeg/.png under the given folders (recursively) and files as NORMAL or PNEUMONIA.
-Per image: path, sha256, P(pneumonia), label, threshold, model id, backend, milliseconds.
+Per image: path, sha256, P(pneumonia), label, threshold, model id, backend, engine, milliseconds.
+--engine auto (default) runs the model in onnxruntime-node when it converts to ONNX cleanly (the
+conversion is checked against TensorFlow.js and cached in $CXR_HOME/onnx-cache/), else in TensorFlow.js;
+onnx insists on onnxruntime, tfjs on TensorFlow.js (--backend chooses its backend).
 Every run is recorded in the diagnosis history ($CXR_HOME/history.sqlite, or the per-user data folder;
 --history FILE elsewhere, --no-history not at all), committed every --commit-every images (default 25).
 Images this model version already classified (same content) are skipped unless --force.
@@ -119,7 +122,6 @@ class RunRecorder {
 
 export const classifyCommand: Command = {
   name: 'classify',
-  summary: 'classify a folder or files of chest X-rays (NORMAL / PNEUMONIA)',
   usage,
   async run(argv, io) {
     const { values, positionals } = parse(argv, {
@@ -132,6 +134,7 @@ export const classifyCommand: Command = {
       'no-history': { type: 'boolean' },
       'commit-every': { type: 'string' },
       force: { type: 'boolean' },
+      engine: { type: 'string' },
     });
     if (positionals.length === 0) throw new UsageError('name at least one folder or image file');
     const threshold = numberFlag(values.threshold, '--threshold', 0, 1);
@@ -140,6 +143,12 @@ export const classifyCommand: Command = {
     if (!Number.isInteger(commitEvery)) throw new UsageError(`--commit-every must be a whole number (got "${values['commit-every']}")`);
     if (values.out && !/\.(csv|json)$/i.test(values.out)) throw new UsageError(`--out ${values.out}: use a file name ending in .csv or .json`);
     if (values['no-history'] && values.history) throw new UsageError('--history and --no-history contradict each other; use one');
+    let engineChoice: EngineChoice;
+    try {
+      engineChoice = parseEngineChoice(values.engine);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
     const recorder = values['no-history'] ? null : new RunRecorder(historyFile(values.history), commitEvery);
     const controller = new AbortController();
     let signalCode = 0;
@@ -154,13 +163,14 @@ export const classifyCommand: Command = {
       const engine = await engineFromFlags(values.backend);
       const stored = await resolveModel(values.model, { modelsDir: values['models-dir'] });
       const model = await loadStoredModel(stored);
-      const predictor = tfjsPredictor(model, stored.metadata);
+      const chosen = await chooseEngine(model, stored.metadata, { engine: engineChoice });
+      const predictor = chosen.predictor;
       const { files, failures: listFailures } = await listImageFiles(positionals);
       for (const f of listFailures) io.err(`warning: ${f.path}: ${f.reason}`);
       const md = stored.metadata;
       const { todo, skipped } = recorder ? await recorder.prepare(io, md, files, Boolean(values.force)) : { todo: files, skipped: 0 };
       const t = threshold ?? md.threshold;
-      io.err(`model ${md.id} v${md.version} (${stored.source}), threshold ${t.toFixed(3)}; engine ${engineLabel(engine)}; ${files.length} image file(s)${skipped ? `, ${skipped} already classified by this model (skipped)` : ''}`);
+      io.err(`model ${md.id} v${md.version} (${stored.source}), threshold ${t.toFixed(3)}; engine ${chosen.kind === 'onnx' ? `${predictor.engine} (${chosen.reason}; loaded and checked by engine ${engineLabel(engine)})` : `${engineLabel(engine)} (${chosen.reason})`}; ${files.length} image file(s)${skipped ? `, ${skipped} already classified by this model (skipped)` : ''}`);
       if (controller.signal.aborted) {
         io.err('interrupted before classifying; nothing was recorded');
         return signalCode;

@@ -6,7 +6,6 @@ import { scanDataset } from '../../core/dataset/scan.ts';
 
 export const datasetCommand: Command = {
   name: 'dataset',
-  summary: 'scan a labelled folder: layout, counts per split and class, duplicates, unreadable files',
   usage: `usage: cxr dataset <folder> [--no-hash] [--json]
 
 Understands split/class/* (train, val, test, test-dev), class/* and flat folders.

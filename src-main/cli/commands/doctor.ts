@@ -20,7 +20,6 @@ const version = (pkg: string) => {
 
 export const doctorCommand: Command = {
   name: 'doctor',
-  summary: 'show the compute backend, versions, models and data folders',
   usage: 'usage: cxr doctor [--backend NAME] [--models-dir DIR] [--json]',
   async run(argv, io) {
     const { values } = parse(argv, { ...engineOptions, json: { type: 'boolean' } }, false);

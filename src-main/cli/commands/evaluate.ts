@@ -16,7 +16,6 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 export const evaluateCommand: Command = {
   name: 'evaluate',
-  summary: 'measure a model on a labelled folder (AUC, accuracy, sensitivity, specificity with 95% CI)',
   usage: `usage: cxr evaluate <labelled-folder> [--model ID] [--record NAME] [--out DIR] [--backend NAME] [--models-dir DIR] [--json]
 
 <labelled-folder> holds NORMAL/ and PNEUMONIA/ sub-folders. The model's own threshold is used (never tuned here).

@@ -78,7 +78,6 @@ async function explainImage(io: CliIO, ref: ExplainModel, image: string, out: st
 
 export const explainCommand: Command = {
   name: 'explain',
-  summary: 'see inside the model: layer activations, Grad-CAM, shortcut audit',
   usage,
   async run(argv, io) {
     const { values, positionals } = parse(argv, {

@@ -99,7 +99,6 @@ function table(rows: HistoryRow[]): string[] {
 
 export const historyCommand: Command = {
   name: 'history',
-  summary: 'list recorded diagnoses (filters: date, label, model, image, overridden)',
   usage,
   async run(argv, io) {
     const { values } = parse(argv, {

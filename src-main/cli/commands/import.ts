@@ -35,7 +35,6 @@ function choices(v: Record<string, string | boolean | undefined>): ImportChoices
 
 export const importCommand: Command = {
   name: 'import',
-  summary: 'import a Keras (.h5, .keras) or TensorFlow.js layers model into the model store',
   usage: `usage: cxr import <file|folder> [--id ID] [--name NAME] [--input-size N] [--channels 1|3]
                   [--preprocessing scale255|raw|samplewise|imagenet] [--classes normal,pneumonia]
                   [--output sigmoid|softmax] [--threshold 0.5] [--models-dir DIR] [--force] [--backend NAME]

@@ -5,7 +5,6 @@ import { lockedTestFile, lockTestFolder } from '../../core/release/locked-test.t
 
 export const lockTestCommand: Command = {
   name: 'lock-test',
-  summary: 'record a locked evaluation folder (its file hashes) for release decisions',
   usage: `usage: cxr lock-test <labelled-folder>
 
 Hashes every image under <labelled-folder> (NORMAL/ and PNEUMONIA/) into $CXR_HOME/locked-test.json.

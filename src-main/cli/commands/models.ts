@@ -6,7 +6,6 @@ const f3 = (x: number | undefined) => (x == null || !Number.isFinite(x) ? '  –
 
 export const modelsCommand: Command = {
   name: 'models',
-  summary: 'list installed models with their metrics',
   usage: 'usage: cxr models [--models-dir DIR] [--json]',
   async run(argv, io) {
     const { values } = parse(argv, { 'models-dir': { type: 'string' }, json: { type: 'boolean' } }, false);

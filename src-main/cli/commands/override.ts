@@ -11,7 +11,6 @@ The diagnosis itself is never changed; the override is added to the audit chain 
 
 export const overrideCommand: Command = {
   name: 'override',
-  summary: 'record a clinician\'s label for a diagnosis (audited)',
   usage,
   async run(argv, io) {
     const { values, positionals } = parse(argv, { ...historyOption, label: { type: 'string' }, reason: { type: 'string' } });

@@ -19,7 +19,6 @@ worse than the old model's by more than --margin; otherwise it is kept as a cand
 
 export const retrainCommand: Command = {
   name: 'retrain',
-  summary: 'fine-tune a model with new labelled images behind a release gate',
   usage,
   async run(argv, io) {
     const { values, positionals } = parse(argv, {

@@ -8,7 +8,6 @@ import { loadLayersModelFromDir } from '../../core/models/tfjs-files.ts';
 
 export const summaryCommand: Command = {
   name: 'summary',
-  summary: 'describe a model like Keras model.summary(): layers, shapes, parameters, input, files, sha256',
   usage: `usage: cxr summary [MODEL] [--json] [--models-dir DIR] [--backend NAME]
 
 MODEL is a model id (default "default") or a model folder. --json prints the ModelSummary object.`,

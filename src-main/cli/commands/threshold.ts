@@ -32,7 +32,6 @@ function ruleFrom(values: { 'target-sensitivity'?: string; 'target-specificity'?
 
 export const thresholdCommand: Command = {
   name: 'threshold',
-  summary: 'choose the operating point (and optional calibration) on validation data',
   usage,
   async run(argv, io) {
     const { values, positionals } = parse(argv, {

@@ -11,7 +11,7 @@ import { checkpointDir } from '../../core/training/checkpoint.ts';
 import { userModelsDir } from '../../core/models/paths.ts';
 
 const usage = `usage: cxr train <data-folder> --id ID [--name NAME] [--out DIR] [--architecture ${ARCHITECTURES.join('|')}]
-                 [--input-size 128] [--epochs 30] [--batch-size 32] [--lr 0.001] [--seed 42]
+                 [--input-size 128] [--resize crop|stretch|letterbox] [--epochs 30] [--batch-size 32] [--lr 0.001] [--seed 42]
                  [--holdout 0.15] [--patience 8] [--class-weights auto|none|w0,w1] [--no-augment]
                  ${AUGMENT_USAGE}
                  [--max-per-class N] [--resume] [--backend NAME] [--models-dir DIR]
@@ -24,15 +24,20 @@ command with --resume continues to the same epoch count (the optimizer restarts)
 shear in degrees, shift as a fraction of the size, zoom/contrast as fractions, brightness and noise (Gaussian sd)
 in scaled pixel units; horizontal flip is off unless --hflip (the heart is on the patient's left).`;
 
+function resizeFlag(v: string | undefined): 'crop' | 'stretch' | 'letterbox' | undefined {
+  if (v === undefined) return undefined;
+  if (v !== 'crop' && v !== 'stretch' && v !== 'letterbox') throw new UsageError('--resize must be crop, stretch or letterbox');
+  return v;
+}
+
 export const trainCommand: Command = {
   name: 'train',
-  summary: 'train a CNN from scratch on a labelled folder',
   usage,
   async run(argv, io) {
     const { values, positionals } = parse(argv, {
       ...engineOptions,
       id: { type: 'string' }, name: { type: 'string' }, out: { type: 'string' }, architecture: { type: 'string' },
-      'input-size': { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
+      'input-size': { type: 'string' }, resize: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
       seed: { type: 'string' }, holdout: { type: 'string' }, patience: { type: 'string' }, 'no-augment': { type: 'boolean' },
       'max-per-class': { type: 'string' }, 'class-weights': { type: 'string' }, resume: { type: 'boolean' }, ...augmentOptions,
     });
@@ -58,6 +63,7 @@ export const trainCommand: Command = {
         name: values.name ?? values.id,
         architecture: arch,
         inputSize: numberFlag(values['input-size'], '--input-size', 64, 256) ?? 128,
+        resize: resizeFlag(values.resize),
         epochs: numberFlag(values.epochs, '--epochs', 1, 500) ?? 30,
         batchSize: numberFlag(values['batch-size'], '--batch-size', 1, 512) ?? 32,
         learningRate: numberFlag(values.lr, '--lr', 1e-6, 1) ?? 1e-3,

@@ -25,6 +25,8 @@ export interface TrainRequest {
   name: string;
   architecture: ArchitectureName;
   inputSize: number;
+  /** How images reach the square input: `crop` (centre crop, default) removes the aspect ratio, which predicts the label in this data; `stretch` keeps it. */
+  resize?: 'crop' | 'stretch' | 'letterbox';
   epochs: number;
   batchSize: number;
   learningRate: number;
@@ -93,7 +95,7 @@ export async function trainAndSave(req: TrainRequest): Promise<{ metadata: Model
   count('selection (hold-out of train + val)', selection);
   log(`training on ${fitItems.length} images, selecting on ${selection.length} (hold-out ${split.holdout.length} + val ${valItems.length})`);
 
-  const input: InputSpec = { height: req.inputSize, width: req.inputSize, channels: 1, resize: 'stretch', scaling: 'scale255' };
+  const input: InputSpec = { height: req.inputSize, width: req.inputSize, channels: 1, resize: req.resize ?? 'crop', scaling: 'scale255' };
   const toLoad = (items: DatasetItem[]) => items.map((it) => ({ path: it.path, label: labelOf(it) }));
   const fitData = await loadImages(toLoad(fitItems), input, { onProgress: (d, t) => d % 200 === 0 && log(`decoded ${d}/${t}`) });
   const selData = await loadImages(toLoad(selection), input);
@@ -109,7 +111,7 @@ export async function trainAndSave(req: TrainRequest): Promise<{ metadata: Model
 
   const dir = req.outDir ? path.resolve(req.outDir) : path.join(userModelsDir(req.modelsDir), req.id);
   const ckDir = checkpointDir(dir);
-  const hyper = { architecture: req.architecture, inputSize: req.inputSize, epochs: req.epochs, batchSize: req.batchSize, learningRate: req.learningRate, optimizer: 'adam', loss: 'class-weighted binary cross-entropy', classWeights, classWeightsRule: Array.isArray(cw) ? 'given' : cw, holdoutFraction: req.holdoutFraction, patience: req.patience, lrSchedule: 'halve after 3 epochs without improvement', augment, maxPerClass: req.maxPerClass ?? null };
+  const hyper = { architecture: req.architecture, inputSize: req.inputSize, resize: input.resize, epochs: req.epochs, batchSize: req.batchSize, learningRate: req.learningRate, optimizer: 'adam', loss: 'class-weighted binary cross-entropy', classWeights, classWeightsRule: Array.isArray(cw) ? 'given' : cw, holdoutFraction: req.holdoutFraction, patience: req.patience, lrSchedule: 'halve after 3 epochs without improvement', augment, maxPerClass: req.maxPerClass ?? null };
   const fingerprint = { ...hyper, epochs: undefined, dataRoot: req.dataRoot, seed: req.seed, fit: fitData.paths.length, selection: selData.paths.length };
   delete fingerprint.epochs;
   let model: tfl.LayersModel;
