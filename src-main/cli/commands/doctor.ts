@@ -5,9 +5,10 @@ import sharp from 'sharp';
 import type { Command } from '../command.ts';
 import { engineFromFlags, engineOptions, parse } from '../common.ts';
 import { engineLabel } from '../../core/engine/backend.ts';
-import { WASM_TRAINING_KERNELS } from '../../core/engine/wasm-kernels/index.ts';
+import { WASM_KERNEL_OVERRIDES, WASM_TRAINING_KERNELS } from '../../core/engine/wasm-kernels/index.ts';
 import { cxrHome, sharedDataDir, shippedModelsDir, userModelsDir } from '../../core/models/paths.ts';
 import { listModels } from '../../core/models/store.ts';
+import { defaultOrtThreads, ortVersion } from '../../core/onnx/ort-session.ts';
 
 const require = createRequire(import.meta.url);
 const version = (pkg: string) => {
@@ -25,7 +26,12 @@ export const doctorCommand: Command = {
     const { values } = parse(argv, { ...engineOptions, json: { type: 'boolean' } }, false);
     const engine = await engineFromFlags(values.backend);
     const { models, broken } = await listModels({ modelsDir: values['models-dir'] });
+    const ort = await ortVersion().catch(() => null);
     const report = {
+      inferenceEngines: {
+        tfjs: `tfjs ${engine.tfjsVersion} ${engine.backend}`,
+        onnxruntime: ort ? `onnxruntime-node ${ort} cpu, ${defaultOrtThreads()} threads (used by classify --engine auto for models that export to ONNX)` : 'onnxruntime-node not available: classify uses TensorFlow.js',
+      },
       engine,
       machine: { platform: `${os.platform()} ${os.arch()}`, cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model ?? '?', memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1), node: process.version },
       versions: {
@@ -38,6 +44,7 @@ export const doctorCommand: Command = {
         'better-sqlite3': version('better-sqlite3'),
       },
       wasmTrainingKernels: WASM_TRAINING_KERNELS,
+      wasmKernelOverrides: WASM_KERNEL_OVERRIDES,
       folders: { home: cxrHome(), userModels: userModelsDir(values['models-dir']), shippedModels: shippedModelsDir(), data: sharedDataDir(), dataPresent: existsSync(sharedDataDir()) },
       models: models.map((m) => ({ id: m.metadata.id, version: m.metadata.version, source: m.source, dir: m.dir })),
       brokenModels: broken,
@@ -48,7 +55,8 @@ export const doctorCommand: Command = {
     }
     io.out(`backend:   ${engineLabel(engine)} (chosen by ${engine.chosenBy})`);
     for (const c of engine.candidates) io.out(`  ${c.available ? 'ok  ' : 'no  '} ${c.name.padEnd(15)} ${c.detail}`);
-    io.out(`wasm training kernels registered by CXR: ${WASM_TRAINING_KERNELS.join(', ')}`);
+    io.out(`inference: ${report.inferenceEngines.onnxruntime}`);
+    io.out(`wasm kernels added by CXR: ${WASM_TRAINING_KERNELS.join(', ')} (missing in tfjs); faster versions of ${WASM_KERNEL_OVERRIDES.join(', ')}`);
     io.out(`machine:   ${report.machine.platform}, ${report.machine.cpus} cores (${report.machine.cpuModel}), ${report.machine.memoryGiB} GiB, Node ${process.version}`);
     io.out('versions:');
     for (const [k, v] of Object.entries(report.versions)) io.out(`  ${k.padEnd(30)} ${v}`);
