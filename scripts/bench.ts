@@ -1,6 +1,8 @@
 // `npm run bench`: throughput of the model alone and of `cxr classify` (decode included) on each
-// available backend, at batch 1 and 32, with achieved GFLOP/s and the ratio to `cpu` measured in
-// the same run. Uses the shipped default model and ../shared/data/test-dev (full-resolution JPEGs).
+// available TensorFlow.js backend and on onnxruntime-node (the yardstick: the fastest CPU runtime
+// here), at batch 1 and 32, with achieved GFLOP/s and each row's ratio to onnxruntime and to tfjs
+// `cpu`, all measured in the same run. Uses the shipped default model and ../shared/data/test-dev
+// (full-resolution JPEGs). BENCH_BACKENDS=wasm,onnx limits the rows.
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -8,7 +10,14 @@ import os from 'node:os';
 import { classifyFiles } from '../src-main/core/classify/classify-files.ts';
 import { listImageFiles } from '../src-main/core/dataset/list-files.ts';
 import { BACKEND_NAMES, initEngine, probeBackends } from '../src-main/core/engine/backend.ts';
-import { tfjsPredictor } from '../src-main/core/inference/predictor.ts';
+import { tfjsPredictor, type Predictor } from '../src-main/core/inference/predictor.ts';
+import { onnxPredictor } from '../src-main/core/inference/onnx-predictor.ts';
+import { convertToOnnx } from '../src-main/core/onnx/convert-model.ts';
+import { loadForModel } from '../src-main/core/imaging/preprocess.ts';
+import { writeFileAtomic } from '../src-main/core/fs/atomic-write.ts';
+import { openExplainModel } from '../src-main/core/explain/explain-model.ts';
+import { layerActivations } from '../src-main/core/explain/activations.ts';
+import { gradCam } from '../src-main/core/explain/gradcam.ts';
 import { flopsPerImage } from '../src-main/core/models/flops.ts';
 import { sharedDataDir } from '../src-main/core/models/paths.ts';
 import { loadStoredModel, resolveModel } from '../src-main/core/models/store.ts';
@@ -66,12 +75,98 @@ for (const backend of backends) {
   model.dispose();
 }
 
-const ips = (r: Row) => r.images / r.seconds;
-const cpuOf = (r: Row) => rows.find((c) => c.backend === 'cpu' && c.bench === r.bench && c.batch === r.batch);
-console.log('\n| backend | benchmark | batch | images/s | ms/image | GFLOP/s | × cpu |');
-console.log('|---|---|---|---|---|---|---|');
-for (const r of rows) {
-  const c = cpuOf(r);
-  console.log(`| ${r.backend} | ${r.bench} | ${r.batch} | ${ips(r).toFixed(1)} | ${(1000 / ips(r)).toFixed(1)} | ${(r.gflop / r.seconds).toFixed(1)} | ${c ? (ips(r) / ips(c)).toFixed(1) : 'n/a'} |`);
+async function benchPredictor(name: string, predictor: Predictor, gflopPerImage: number, engine: Awaited<ReturnType<typeof initEngine>>) {
+  for (const batch of [1, 32]) {
+    const x = new Float32Array(batch * md.input.height * md.input.width * md.input.channels).map(() => Math.random());
+    const { runs, seconds } = await timeIt(async () => {
+      await predictor.predict(x, batch);
+    }, 3, 1000);
+    rows.push({ backend: name, bench: 'model alone', batch, images: runs * batch, seconds, gflop: gflopPerImage * runs * batch });
+    console.log(`  ${name} model batch ${batch}: ${((runs * batch) / seconds).toFixed(1)} images/s`);
+  }
+  for (const batch of [1, 32]) {
+    if (!files.length) break;
+    const out = await classifyFiles({ files, metadata: md, predictor, engine, batchSize: batch });
+    rows.push({ backend: name, bench: 'classify (decode+model)', batch, images: out.records.length, seconds: out.seconds, gflop: gflopPerImage * out.records.length });
+    console.log(`  ${name} classify batch ${batch}: ${(out.records.length / out.seconds).toFixed(1)} images/s`);
+  }
 }
-console.log('\nRatios are against the pure-JavaScript `cpu` backend measured in this same run (yardstick). Classify rows include reading, hashing, decoding and resizing the full-resolution test-dev JPEGs with sharp.');
+
+if (!only || only.includes('onnx')) {
+  try {
+    const engine = await initEngine({ backend: 'wasm', chosenBy: 'bench' });
+    const model = await loadStoredModel(stored);
+    const gflopPerImage = flopsPerImage(model) / 1e9;
+    const predictor = await onnxPredictor(convertToOnnx(model), md);
+    model.dispose();
+    await benchPredictor('onnxruntime', predictor, gflopPerImage, engine);
+    predictor.dispose();
+  } catch (e) {
+    console.log(`  onnxruntime: not measured (${(e as Error).message.split('\n')[0]})`);
+  }
+}
+
+if (files.length) {
+  // Decode only: read, hash, decode and resize with sharp, 2 in flight per core (no model).
+  const t0 = performance.now();
+  let next = 0;
+  await Promise.all(Array.from({ length: 2 * os.availableParallelism() }, async () => {
+    while (next < files.length) await loadForModel(files[next++], md.input);
+  }));
+  const seconds = (performance.now() - t0) / 1000;
+  rows.push({ backend: 'sharp', bench: 'decode only', batch: 0, images: files.length, seconds, gflop: 0 });
+}
+
+// Training on wasm (with our gradient kernels): a few Adam steps of the default architecture, batch 32.
+if (!only || only.includes('wasm')) {
+  await initEngine({ backend: 'wasm', chosenBy: 'bench' });
+  const model = await loadStoredModel(stored);
+  const opt = tf.train.adam(1e-4);
+  const x = tf.randomUniform([32, md.input.height, md.input.width, md.input.channels]);
+  const y = tf.ones([32, 1]);
+  const { runs, seconds } = await timeIt(async () => {
+    const loss = opt.minimize(() => tf.mean(tf.losses.logLoss(y, model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar, true);
+    await loss!.data();
+    loss!.dispose();
+  }, 8, 20);
+  rows.push({ backend: 'wasm', bench: 'training step', batch: 32, images: runs * 32, seconds, gflop: (3 * flopsPerImage(model) * runs * 32) / 1e9 });
+  tf.dispose([x, y]);
+  opt.dispose();
+  model.dispose();
+}
+
+// Seeing inside the model: all activations + Grad-CAM for one test-dev image (warm).
+if (files.length && (!only || only.includes('wasm'))) {
+  const ref = await openExplainModel('default');
+  const image = files[0];
+  await layerActivations(ref, image);
+  await gradCam(ref, image);
+  const t0 = performance.now();
+  const n = 5;
+  for (let i = 0; i < n; i++) {
+    await layerActivations(ref, image);
+    await gradCam(ref, image);
+  }
+  rows.push({ backend: 'wasm', bench: 'all activations + Grad-CAM', batch: 1, images: n, seconds: (performance.now() - t0) / 1000, gflop: 0 });
+}
+
+const ips = (r: Row) => r.images / r.seconds;
+const peer = (r: Row, backend: string) => rows.find((c) => c.backend === backend && c.bench === r.bench && c.batch === r.batch);
+const ratio = (r: Row, backend: string) => {
+  const c = peer(r, backend);
+  return c ? (ips(r) / ips(c)).toFixed(2) : 'n/a';
+};
+const lines = [
+  `model ${md.id} v${md.version}, ${(flopsPerImage(await loadStoredModel(stored)) / 1e9).toFixed(3)} GFLOP/image; ${os.availableParallelism()} cores; ${new Date().toISOString()}`,
+  '',
+  '| engine/backend | benchmark | batch | images/s | ms/image | GFLOP/s | × onnxruntime (yardstick) | × tfjs cpu |',
+  '|---|---|---|---|---|---|---|---|',
+  ...rows.map((r) => `| ${r.backend} | ${r.bench} | ${r.batch || '–'} | ${ips(r).toFixed(1)} | ${(1000 / ips(r)).toFixed(2)} | ${r.gflop ? (r.gflop / r.seconds).toFixed(1) : '–'} | ${ratio(r, 'onnxruntime')} | ${ratio(r, 'cpu')} |`),
+  '',
+  'Ratios compare images/s with onnxruntime-node (the fastest CPU runtime here, the yardstick) and with the pure-JavaScript tfjs `cpu` backend, measured in this same run on the same network.',
+  'Training-step GFLOP/s counts forward + backward as 3× the forward FLOPs. "all activations + Grad-CAM" is one image, end to end (decode included); its ms/image column is the time per image.',
+  'Classify rows include reading, hashing, decoding and resizing the full-resolution test-dev JPEGs with sharp; "decode only" is that part alone.',
+];
+console.log('\n' + lines.join('\n'));
+await writeFileAtomic(path.join('bench', 'results.md'), `# npm run bench\n\n${lines.join('\n')}\n`);
+console.log('\n(also written to bench/results.md)');
