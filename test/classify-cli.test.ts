@@ -94,3 +94,37 @@ test('doctor tells the truth about the backend and lists the shipped model', { s
   const viaEnv = await cxr(['doctor', '--json'], { ...env, CXR_BACKEND: 'cpu' });
   assert.equal(JSON.parse(viaEnv.stdout).engine.chosenBy, 'env CXR_BACKEND');
 });
+
+test('a folder without read permission is reported and the batch goes on', { skip: data.skip || noModel }, async (t) => {
+  // Root reads everything, so as root the CLI runs as the unprivileged user `nobody` (setpriv).
+  const { spawnSync } = await import('node:child_process');
+  const asRoot = process.getuid?.() === 0;
+  const nobody = ['--reuid=65534', '--regid=65534', '--clear-groups'];
+  if (asRoot && spawnSync('setpriv', [...nobody, process.execPath, '-e', `require('fs').accessSync(${JSON.stringify(path.join(root, 'bin', 'cxr.mjs'))})`]).status !== 0) {
+    return t.skip('running as root and user nobody cannot read this checkout (or setpriv is missing)');
+  }
+  const base = await fsp.mkdtemp(path.join('/tmp', 'cxr-perm-'));
+  try {
+    await fsp.chmod(base, 0o777);
+    const locked = path.join(base, 'locked');
+    const open = path.join(base, 'open');
+    await fsp.mkdir(locked);
+    await fsp.mkdir(open);
+    const src = path.join(data.dir, 'val', 'NORMAL', (await fsp.readdir(path.join(data.dir, 'val', 'NORMAL')))[0]);
+    await fsp.copyFile(src, path.join(locked, 'a.jpeg'));
+    await fsp.copyFile(src, path.join(open, 'b.jpeg'));
+    await fsp.chmod(open, 0o755);
+    await fsp.chmod(path.join(open, 'b.jpeg'), 0o644);
+    await fsp.chmod(locked, 0o000);
+    const args = [path.join(root, 'bin', 'cxr.mjs'), 'classify', locked, open, '--no-history', '--engine', 'tfjs'];
+    const cmd = asRoot ? 'setpriv' : process.execPath;
+    const argv = asRoot ? [...nobody, 'env', `HOME=${base}`, `CXR_HOME=${base}`, process.execPath, ...args] : args;
+    const r = spawnSync(cmd, argv, { cwd: root, encoding: 'utf8', env: { ...process.env, CXR_HOME: base } });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /locked: permission denied; check the folder permissions/);
+    assert.match(r.stderr, /1 classified, 1 failed/);
+  } finally {
+    await fsp.chmod(path.join(base, 'locked'), 0o755).catch(() => {});
+    await fsp.rm(base, { recursive: true, force: true });
+  }
+});

@@ -166,7 +166,7 @@ export const classifyCommand: Command = {
       const chosen = await chooseEngine(model, stored.metadata, { engine: engineChoice });
       const predictor = chosen.predictor;
       const { files, failures: listFailures } = await listImageFiles(positionals);
-      for (const f of listFailures) io.err(`warning: ${f.path}: ${f.reason}`);
+      for (const f of listFailures) io.err(`warning: ${f.reason}`);
       const md = stored.metadata;
       const { todo, skipped } = recorder ? await recorder.prepare(io, md, files, Boolean(values.force)) : { todo: files, skipped: 0 };
       const t = threshold ?? md.threshold;

@@ -20,6 +20,7 @@ export const commands: CommandEntry[] = [
   { name: 'train', summary: 'train a CNN from scratch on a labelled folder', load: async () => (await import('./train.ts')).trainCommand },
   { name: 'augment-preview', summary: 'write a PNG grid of augmented copies of one image', load: async () => (await import('./augment-preview.ts')).augmentPreviewCommand },
   { name: 'evaluate', summary: 'measure a model on a labelled folder (AUC, accuracy, sensitivity, specificity with 95% CI)', load: async () => (await import('./evaluate.ts')).evaluateCommand },
+  { name: 'compare', summary: 'compare models on one labelled folder: metrics side by side, McNemar tests, disagreements', load: async () => (await import('./compare.ts')).compareCommand },
   { name: 'threshold', summary: 'choose the operating point (and optional calibration) on validation data', load: async () => (await import('./threshold.ts')).thresholdCommand },
   { name: 'lock-test', summary: 'record a locked evaluation folder (its file hashes) for release decisions', load: async () => (await import('./lock-test.ts')).lockTestCommand },
   { name: 'retrain', summary: 'fine-tune a model with new labelled images behind a release gate', load: async () => (await import('./retrain.ts')).retrainCommand },

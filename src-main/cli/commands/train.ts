@@ -5,7 +5,7 @@ import { AUGMENT_USAGE, augmentFromFlags, augmentOptions, classWeightsFlag } fro
 import { engineFromFlags, engineOptions, numberFlag, parse, progressBar } from '../common.ts';
 import { ARCHITECTURES, type ArchitectureName } from '../../core/architectures/cnn.ts';
 import { engineLabel } from '../../core/engine/backend.ts';
-import { trainAndSave } from '../../core/training/train-model.ts';
+import { trainAndSave, type TrainRequest } from '../../core/training/train-model.ts';
 import { TrainingCancelled } from '../../core/training/fit.ts';
 import { checkpointDir } from '../../core/training/checkpoint.ts';
 import { userModelsDir } from '../../core/models/paths.ts';
@@ -15,6 +15,8 @@ const usage = `usage: cxr train <data-folder> --id ID [--name NAME] [--out DIR] 
                  [--holdout 0.15] [--patience 8] [--class-weights auto|none|w0,w1] [--no-augment]
                  ${AUGMENT_USAGE}
                  [--max-per-class N] [--resume] [--backend NAME] [--models-dir DIR]
+                 transfer learning: --base mobilenetv2|vgg19|MODEL [--cut-at LAYER] [--base-weights FILE] [--freeze-base]
+                 [--then-unfreeze-from LAYER | --unfreeze-last-blocks N] [--fine-tune-lr 1e-5] [--fine-tune-epochs 10]
 
 Trains a CNN from scratch on <data-folder> laid out train/{NORMAL,PNEUMONIA} (+ optional val/) or {NORMAL,PNEUMONIA}/.
 The epoch and the decision threshold are chosen on a seeded, stratified hold-out of train plus val/;
@@ -22,12 +24,38 @@ test/ and test-dev/ are never used. The model is saved to --out or to the user's
 After every epoch a checkpoint is written to <model folder>.checkpoint/; after a crash or Ctrl-C, the same
 command with --resume continues to the same epoch count (the optimizer restarts). Augmentation: rotation and
 shear in degrees, shift as a fraction of the size, zoom/contrast as fractions, brightness and noise (Gaussian sd)
-in scaled pixel units; horizontal flip is off unless --hflip (the heart is on the patient's left).`;
+in scaled pixel units; horizontal flip is off unless --hflip (the heart is on the patient's left).
+Transfer learning (--base): a pretrained conv base (mobilenetv2: nsfwjs's MobileNetV2, shipped, /255, 3 channels;
+vgg19: Keras ImageNet weights from --base-weights vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5, never
+downloaded; or a stored model cut at --cut-at LAYER) plus a new head GAP → Dropout → Dense(sigmoid). Phase 1
+(--epochs, --lr) trains only the head when --freeze-base; phase 2 (--fine-tune-epochs, --fine-tune-lr) unfreezes
+the base from --then-unfreeze-from LAYER or its last --unfreeze-last-blocks N blocks. BatchNormalization layers of
+the base always use their moving statistics. --input-size defaults to 224 (32–512); grayscale is replicated to RGB.`;
 
 function resizeFlag(v: string | undefined): 'crop' | 'stretch' | 'letterbox' | undefined {
   if (v === undefined) return undefined;
   if (v !== 'crop' && v !== 'stretch' && v !== 'letterbox') throw new UsageError('--resize must be crop, stretch or letterbox');
   return v;
+}
+
+type Flags = Record<string, string | boolean | undefined>;
+
+function transferFromFlags(values: Flags): NonNullable<TrainRequest['transfer']> | undefined {
+  const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  const base = str('base');
+  if (!base) {
+    const stray = ['cut-at', 'base-weights', 'freeze-base', 'then-unfreeze-from', 'unfreeze-last-blocks', 'fine-tune-lr', 'fine-tune-epochs'].find((k) => values[k] !== undefined);
+    if (stray) throw new UsageError(`--${stray} needs --base mobilenetv2|vgg19|MODEL`);
+    return undefined;
+  }
+  if (values.architecture !== undefined) throw new UsageError('--architecture and --base exclude each other');
+  if (base === 'vgg19' && !str('base-weights')) throw new UsageError('--base vgg19 needs --base-weights FILE: the Keras ImageNet file vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5 (it is never downloaded)');
+  if (str('then-unfreeze-from') && str('unfreeze-last-blocks')) throw new UsageError('give --then-unfreeze-from or --unfreeze-last-blocks, not both');
+  return {
+    base, cutAt: str('cut-at'), baseWeights: str('base-weights') ? path.resolve(str('base-weights')!) : undefined, inputSize: numberFlag(str('input-size'), '--input-size', 32, 512),
+    freezeBase: !!values['freeze-base'], thenUnfreezeFrom: str('then-unfreeze-from'), unfreezeLastBlocks: numberFlag(str('unfreeze-last-blocks'), '--unfreeze-last-blocks', 1, 100),
+    fineTuneLr: numberFlag(str('fine-tune-lr'), '--fine-tune-lr', 1e-8, 1) ?? 1e-5, fineTuneEpochs: numberFlag(str('fine-tune-epochs'), '--fine-tune-epochs', 1, 500) ?? 10,
+  };
 }
 
 export const trainCommand: Command = {
@@ -40,11 +68,14 @@ export const trainCommand: Command = {
       'input-size': { type: 'string' }, resize: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
       seed: { type: 'string' }, holdout: { type: 'string' }, patience: { type: 'string' }, 'no-augment': { type: 'boolean' },
       'max-per-class': { type: 'string' }, 'class-weights': { type: 'string' }, resume: { type: 'boolean' }, ...augmentOptions,
+      base: { type: 'string' }, 'cut-at': { type: 'string' }, 'base-weights': { type: 'string' }, 'freeze-base': { type: 'boolean' },
+      'then-unfreeze-from': { type: 'string' }, 'unfreeze-last-blocks': { type: 'string' }, 'fine-tune-lr': { type: 'string' }, 'fine-tune-epochs': { type: 'string' },
     });
     if (positionals.length !== 1) throw new UsageError('name exactly one data folder');
     if (!values.id) throw new UsageError('--id is required (letters, digits, ".", "_" or "-")');
     const arch = (values.architecture ?? 'seed-cnn') as ArchitectureName;
     if (!ARCHITECTURES.includes(arch)) throw new UsageError(`--architecture must be one of ${ARCHITECTURES.join(', ')}`);
+    const transfer = transferFromFlags(values);
     const augmentRanges = augmentFromFlags(values);
     const classWeights = classWeightsFlag(values['class-weights']);
     const engine = await engineFromFlags(values.backend);
@@ -62,7 +93,8 @@ export const trainCommand: Command = {
         id: values.id,
         name: values.name ?? values.id,
         architecture: arch,
-        inputSize: numberFlag(values['input-size'], '--input-size', 64, 256) ?? 128,
+        inputSize: transfer ? (numberFlag(values['input-size'], '--input-size', 32, 512) ?? 224) : (numberFlag(values['input-size'], '--input-size', 64, 256) ?? 128),
+        transfer,
         resize: resizeFlag(values.resize),
         epochs: numberFlag(values.epochs, '--epochs', 1, 500) ?? 30,
         batchSize: numberFlag(values['batch-size'], '--batch-size', 1, 512) ?? 32,

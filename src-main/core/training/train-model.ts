@@ -13,6 +13,8 @@ import { saveModel } from '../models/store.ts';
 import { checkpointDir, readCheckpoint, removeCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import { fitModel, predictArrays, type FitState, type TrainProgress } from './fit.ts';
 import { loadImages } from './load-images.ts';
+import { buildTransferModel, type BackboneRequest, type TransferModel } from '../transfer/backbone.ts';
+import { fitTwoPhase, type PhaseOptions, type PhaseSummary } from '../transfer/two-phase.ts';
 
 /** Class names of every model we train, in output order (positive last). */
 export const CLASS_NAMES = ['NORMAL', 'PNEUMONIA'];
@@ -42,6 +44,8 @@ export interface TrainRequest {
   resume?: boolean;
   /** Use at most this many training images per class (seeded), for quick runs and tests. */
   maxPerClass?: number;
+  /** Transfer learning from a pretrained backbone (`--base`); `architecture` and `inputSize` are then ignored unless given. */
+  transfer?: Omit<BackboneRequest, 'resize' | 'seed' | 'modelsDir'> & PhaseOptions;
   outDir?: string;
   modelsDir?: string;
   command: string;
@@ -72,7 +76,8 @@ export function capPerClass<T extends { label: string | null }>(items: T[], max:
  */
 export async function trainAndSave(req: TrainRequest): Promise<{ metadata: ModelMetadata; dir: string; failures: FileFailure[] }> {
   const log = req.onLog ?? (() => {});
-  if (!(ARCHITECTURES as readonly string[]).includes(req.architecture)) throw new Error(`unknown architecture "${req.architecture}" (use ${ARCHITECTURES.join(', ')})`);
+  if (req.transfer && req.resume) throw new Error('--resume is not available for transfer learning (--base); run the command again without --resume');
+  if (!req.transfer && !(ARCHITECTURES as readonly string[]).includes(req.architecture)) throw new Error(`unknown architecture "${req.architecture}" (use ${ARCHITECTURES.join(', ')})`);
   const started = Date.now();
   log(`scanning ${req.dataRoot} …`);
   const scan = await scanDataset(req.dataRoot, { hash: true });
@@ -95,7 +100,8 @@ export async function trainAndSave(req: TrainRequest): Promise<{ metadata: Model
   count('selection (hold-out of train + val)', selection);
   log(`training on ${fitItems.length} images, selecting on ${selection.length} (hold-out ${split.holdout.length} + val ${valItems.length})`);
 
-  const input: InputSpec = { height: req.inputSize, width: req.inputSize, channels: 1, resize: req.resize ?? 'crop', scaling: 'scale255' };
+  const tm: TransferModel | null = req.transfer ? await buildTransferModel({ ...req.transfer, resize: req.resize ?? 'crop', seed: req.seed, modelsDir: req.modelsDir }, log) : null;
+  const input: InputSpec = tm?.input ?? { height: req.inputSize, width: req.inputSize, channels: 1, resize: req.resize ?? 'crop', scaling: 'scale255' };
   const toLoad = (items: DatasetItem[]) => items.map((it) => ({ path: it.path, label: labelOf(it) }));
   const fitData = await loadImages(toLoad(fitItems), input, { onProgress: (d, t) => d % 200 === 0 && log(`decoded ${d}/${t}`) });
   const selData = await loadImages(toLoad(selection), input);
@@ -111,7 +117,9 @@ export async function trainAndSave(req: TrainRequest): Promise<{ metadata: Model
 
   const dir = req.outDir ? path.resolve(req.outDir) : path.join(userModelsDir(req.modelsDir), req.id);
   const ckDir = checkpointDir(dir);
-  const hyper = { architecture: req.architecture, inputSize: req.inputSize, resize: input.resize, epochs: req.epochs, batchSize: req.batchSize, learningRate: req.learningRate, optimizer: 'adam', loss: 'class-weighted binary cross-entropy', classWeights, classWeightsRule: Array.isArray(cw) ? 'given' : cw, holdoutFraction: req.holdoutFraction, patience: req.patience, lrSchedule: 'halve after 3 epochs without improvement', augment, maxPerClass: req.maxPerClass ?? null };
+  const architecture = tm ? `transfer:${req.transfer!.base}@${tm.cutAt}` : req.architecture;
+  const hyper: Record<string, unknown> = { architecture, inputSize: input.height, resize: input.resize, epochs: req.epochs, batchSize: req.batchSize, learningRate: req.learningRate, optimizer: 'adam', loss: 'class-weighted binary cross-entropy', classWeights, classWeightsRule: Array.isArray(cw) ? 'given' : cw, holdoutFraction: req.holdoutFraction, patience: req.patience, lrSchedule: 'halve after 3 epochs without improvement', augment, maxPerClass: req.maxPerClass ?? null };
+  if (tm) hyper.transfer = { backbone: tm.source, cutAt: tm.cutAt, head: 'GlobalAveragePooling2D → Dropout(0.2) → Dense(1, sigmoid)', batchNorm: 'base BN layers always in inference mode', ...req.transfer };
   const fingerprint = { ...hyper, epochs: undefined, dataRoot: req.dataRoot, seed: req.seed, fit: fitData.paths.length, selection: selData.paths.length };
   delete fingerprint.epochs;
   let model: tfl.LayersModel;
@@ -119,12 +127,20 @@ export async function trainAndSave(req: TrainRequest): Promise<{ metadata: Model
   if (req.resume) {
     ({ model, state: resume } = await readCheckpoint(ckDir, fingerprint));
     log(`resuming after epoch ${resume.epoch} from ${ckDir} (the optimizer restarts)`);
-  } else model = buildArchitecture(req.architecture, { inputSize: req.inputSize, channels: 1, seed: req.seed });
-  const { history, bestEpoch } = await fitModel(model, { pixels: fitData.pixels, labels: fitData.labels }, { pixels: selData.pixels, labels: selData.labels }, {
+  } else if (tm) model = tm.model;
+  else model = buildArchitecture(req.architecture, { inputSize: req.inputSize, channels: 1, seed: req.seed });
+  let phases: PhaseSummary[] | undefined;
+  const fitOptions = {
     height: input.height, width: input.width, channels: input.channels, epochs: req.epochs, batchSize: req.batchSize, learningRate: req.learningRate,
     seed: req.seed, classWeights, augment, patience: req.patience, lrPatience: 3, onProgress: req.onProgress, signal: req.signal, resume,
-    onEpochEnd: (state) => writeCheckpoint(ckDir, model, state, fingerprint),
-  });
+    onEpochEnd: tm ? undefined : (state: FitState) => writeCheckpoint(ckDir, model, state, fingerprint),
+  };
+  const fitDs = { pixels: fitData.pixels, labels: fitData.labels };
+  const selDs = { pixels: selData.pixels, labels: selData.labels };
+  const { history, bestEpoch } = tm
+    ? await fitTwoPhase(model, tm.baseLayerNames, fitDs, selDs, fitOptions, req.transfer!, log).then((r) => ((phases = r.phases), r))
+    : await fitModel(model, fitDs, selDs, fitOptions);
+  if (phases) hyper.phases = phases;
 
   const probs = Array.from(predictArrays(model, selData.pixels, input.height, input.width, input.channels));
   const op = chooseThreshold(selData.labels, probs, 0.9);
@@ -136,7 +152,7 @@ export async function trainAndSave(req: TrainRequest): Promise<{ metadata: Model
     name: req.name,
     version: new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, ''),
     created: new Date().toISOString(),
-    architecture: req.architecture,
+    architecture,
     input,
     classNames: CLASS_NAMES,
     positiveClass: 'PNEUMONIA',

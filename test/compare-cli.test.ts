@@ -1,0 +1,84 @@
+// End to end: `cxr compare` of two tiny models trained with the real CLI, on the 16 real val images (+ one corrupt file).
+import assert from 'node:assert/strict';
+import { existsSync, promises as fsp, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { realData, tempDir } from '../src-main/core/test-support.ts';
+import { cxr } from './cli.ts';
+
+const data = realData();
+const tmp = tempDir('cxr-compare-');
+const env = { CXR_HOME: path.join(tmp.dir, 'home') };
+const folder = path.join(tmp.dir, 'val');
+const out = path.join(tmp.dir, 'report');
+const CHROMIUM = '/usr/bin/chromium';
+let json: any;
+after(() => tmp.cleanup());
+
+before(async () => {
+  if (data.skip) return;
+  for (const [id, seed] of [['a', '42'], ['b', '7']]) {
+    const t = await cxr(['train', data.dir, '--id', id, '--seed', seed, '--max-per-class', '12', '--epochs', '1', '--input-size', '64', '--out', path.join(tmp.dir, id)], env);
+    assert.equal(t.code, 0, t.stderr);
+  }
+  await fsp.cp(path.join(data.dir, 'val'), folder, { recursive: true });
+  await fsp.writeFile(path.join(folder, 'NORMAL', 'broken.jpeg'), 'not a jpeg');
+});
+
+test('compare refuses fewer than two models or a missing --on', async () => {
+  const one = await cxr(['compare', 'a', '--on', folder], env);
+  assert.equal(one.code, 1);
+  assert.match(one.stderr, /at least two models/);
+  const noOn = await cxr(['compare', 'a', 'b'], env);
+  assert.equal(noOn.code, 1);
+  assert.match(noOn.stderr, /--on <labelled-folder> is required/);
+});
+
+test('compare two models: metrics side by side, McNemar, disagreements, failures left out, compare.json + compare.html', { skip: data.skip }, async () => {
+  const r = await cxr(['compare', path.join(tmp.dir, 'a'), path.join(tmp.dir, 'b'), '--on', folder, '--out', out, '--json'], env);
+  assert.equal(r.code, 2, r.stderr); // the corrupt file is a partial failure
+  assert.match(r.stderr, /left out .*broken\.jpeg: failed for a, b/);
+  json = JSON.parse(r.stdout);
+  assert.deepEqual(JSON.parse(readFileSync(path.join(out, 'compare.json'), 'utf8')).models.map((m: { name: string }) => m.name), ['a', 'b']);
+  assert.deepEqual(json.models.map((m: { name: string }) => m.name), ['a', 'b']);
+  assert.equal(json.pairedCases, 16);
+  assert.equal(json.excluded.length, 1);
+  for (const m of json.models) {
+    assert.equal(m.metrics.n, 16);
+    assert.ok(m.metrics.auc.value >= 0 && m.metrics.auc.value <= 1);
+    assert.ok(m.roc.length >= 2);
+  }
+  assert.equal(json.mcnemar.length, 1);
+  const t = json.mcnemar[0];
+  assert.deepEqual([t.modelA, t.modelB], ['a', 'b']);
+  assert.equal(t.b + t.c + t.bothRight + t.bothWrong, 16);
+  assert.equal(t.method, t.b + t.c === 0 ? 'none' : 'exact-binomial');
+  assert.ok(t.pValue > 0 && t.pValue <= 1);
+  for (const d of json.disagreements) assert.notEqual(d.byModel[0].label, d.byModel[1].label);
+  const html = readFileSync(path.join(out, 'compare.html'), 'utf8');
+  assert.match(html, /http-equiv="Content-Security-Policy" content="default-src 'none'/);
+  assert.match(html, /id="chart-roc"><svg/);
+  assert.match(html, /McNemar/);
+  const urls = (html.match(/(https?:)?\/\/[a-z0-9.-]+\.[a-z]{2,}[^"'\s)]*/gi) ?? []).filter((u) => u !== 'http://www.w3.org/2000/svg' && u !== 'http://www.w3.org/1999/xlink');
+  assert.deepEqual(urls, [], 'compare.html must not refer to external URLs');
+});
+
+test('compare.html opens in headless Chromium without console errors', { skip: data.skip || (existsSync(CHROMIUM) ? false : `${CHROMIUM} not found; install chromium to run this check`) }, async () => {
+  const html = path.join(out, 'compare.html');
+  assert.ok(existsSync(html), 'run the compare test first (it writes compare.html)');
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  try {
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(m.text()); });
+    page.on('pageerror', (e) => problems.push(e.message));
+    page.on('request', (q) => { if (!q.url().startsWith('file:')) problems.push(`request ${q.url()}`); });
+    await page.goto(pathToFileURL(html).href);
+    assert.equal(await page.locator('#chart-roc svg').count(), 1);
+    assert.deepEqual(problems, []);
+  } finally {
+    await browser.close();
+  }
+});

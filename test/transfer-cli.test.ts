@@ -1,0 +1,49 @@
+// End to end: `cxr train --base mobilenetv2` (two-phase transfer) on a tiny seeded subset, then classify.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import type { ModelMetadata } from '../src-shared/types.ts';
+import { auc } from '../src-main/core/evaluation/metrics.ts';
+import { realData, tempDir } from '../src-main/core/test-support.ts';
+import { cxr, parseCsvObjects } from './cli.ts';
+
+const data = realData();
+const tmp = tempDir();
+const env = { CXR_HOME: path.join(tmp.dir, 'home') };
+after(() => tmp.cleanup());
+
+test('transfer from MobileNetV2: two phases, counts recorded, the model classifies val above chance', { skip: data.skip }, async () => {
+  const r = await cxr(['train', data.dir, '--id', 'mnv2', '--base', 'mobilenetv2', '--freeze-base', '--then-unfreeze-from', 'block_16_expand',
+    '--fine-tune-lr', '1e-5', '--fine-tune-epochs', '1', '--epochs', '3', '--lr', '0.001', '--max-per-class', '16', '--input-size', '96', '--seed', '7', '--backend', 'wasm'], env);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /phase 1 \(feature extraction, base frozen\): 1281 trainable, \d+ frozen parameters/);
+  assert.match(r.stderr, /phase 2 \(fine-tuning from "block_16_expand"\): \d+ trainable, \d+ frozen parameters, lr 0\.00001/);
+  const dir = path.join(env.CXR_HOME, 'models', 'mnv2');
+  const md = JSON.parse(readFileSync(path.join(dir, 'metadata.json'), 'utf8')) as ModelMetadata;
+  assert.deepEqual(md.input, { height: 96, width: 96, channels: 3, resize: 'crop', scaling: 'scale255' });
+  assert.equal(md.architecture, 'transfer:mobilenetv2@out_relu');
+  const phases = md.training?.hyperparameters.phases as Array<{ phase: string; trainable: number; frozen: number }>;
+  assert.deepEqual(phases.map((p) => p.phase), ['feature-extraction', 'fine-tuning']);
+  assert.equal(phases[0].trainable, 1281);
+  assert.ok(phases[1].trainable > phases[0].trainable && phases[1].frozen < phases[0].frozen);
+  assert.equal(phases[0].trainable + phases[0].frozen, md.parameters);
+  assert.match(readFileSync(path.join(dir, 'MODEL_CARD.md'), 'utf8'), /feature-extraction/);
+  const out = path.join(tmp.dir, 'val.csv');
+  const c = await cxr(['classify', path.join(data.dir, 'val'), '--model', 'mnv2', '--out', out, '--backend', 'wasm'], env);
+  assert.equal(c.code, 0, c.stderr);
+  const rows = parseCsvObjects(readFileSync(out, 'utf8'));
+  assert.equal(rows.length, 16);
+  const labels = rows.map((x) => (x.path.includes(`${path.sep}PNEUMONIA${path.sep}`) ? 1 : 0));
+  const a = auc(labels, rows.map((x) => Number(x.probability)));
+  assert.ok(a > 0.5, `val AUC ${a} is not above chance`);
+});
+
+test('transfer flags without --base are a usage error; vgg19 without weights names the file to supply', async () => {
+  const r = await cxr(['train', '.', '--id', 'x', '--freeze-base'], env);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /--freeze-base needs --base mobilenetv2\|vgg19\|MODEL/);
+  const v = await cxr(['train', '.', '--id', 'v', '--base', 'vgg19', '--max-per-class', '4', '--input-size', '32', '--backend', 'wasm'], env);
+  assert.equal(v.code, 1);
+  assert.match(v.stderr, /--base vgg19 needs --base-weights FILE: the Keras ImageNet file vgg19_weights_tf_dim_ordering_tf_kernels_notop\.h5/);
+});
