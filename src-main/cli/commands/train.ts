@@ -58,6 +58,11 @@ function transferFromFlags(values: Flags): NonNullable<TrainRequest['transfer']>
   };
 }
 
+/** Quotes one argument for a POSIX shell when it needs it (for the reproducible command in the model card). */
+function shellQuote(a: string): string {
+  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
+}
+
 export const trainCommand: Command = {
   name: 'train',
   usage,

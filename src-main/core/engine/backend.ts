@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
+import { existsSync, readdirSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { BackendCandidate, BackendName, EngineInfo } from '../../../src-shared/types.ts';
 import { registerWasmTrainingKernels } from './wasm-kernels/index.ts';
@@ -29,12 +31,25 @@ export function parseBackendName(value: string, source: string): BackendName | '
   return r;
 }
 
+/** True when the package's native addon was built (its install step fetches libtensorflow). */
+function hasNativeAddon(pkg: string): boolean {
+  try {
+    const dir = path.dirname(require.resolve(`${pkg}/package.json`));
+    const lib = path.join(dir, 'lib');
+    return existsSync(lib) && readdirSync(lib).some((d) => existsSync(path.join(lib, d, 'tfjs_binding.node')));
+  } catch {
+    return false;
+  }
+}
+
 async function tryNative(pkg: string): Promise<{ ok: boolean; detail: string; gpu?: boolean }> {
   try {
-    require.resolve(pkg);
+    require.resolve(`${pkg}/package.json`);
   } catch {
     return { ok: false, detail: `${pkg} is not installed (optional; it needs libtensorflow)` };
   }
+  // Importing a package whose addon is missing half-registers its kernels and floods the console.
+  if (!hasNativeAddon(pkg)) return { ok: false, detail: `${pkg} is installed but failed to load: its native addon (tfjs_binding.node) was not built; reinstall it where libtensorflow can be downloaded` };
   try {
     await import(pkg);
     const gpu = Boolean((tf.findBackend('tensorflow') as unknown as { isUsingGpuDevice?: boolean } | undefined)?.isUsingGpuDevice);
