@@ -114,7 +114,7 @@ export const trainCommand: Command = {
         maxPerClass: numberFlag(values['max-per-class'], '--max-per-class', 2, 1e6),
         outDir: values.out,
         modelsDir: values['models-dir'],
-        command: `npx cxr train ${argv.filter((a) => a !== '--resume').join(' ')}`,
+        command: `npx cxr train ${argv.filter((a) => a !== '--resume').map(shellQuote).join(' ')}`,
         signal: controller.signal,
         onLog: (l) => io.err(l),
         onProgress: (p) => {
