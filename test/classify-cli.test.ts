@@ -43,7 +43,9 @@ test('classify test-dev with the shipped model reproduces the model card metrics
 
 test('bad inputs are reported by name and never stop the batch', { skip: data.skip || noModel }, async () => {
   const dir = path.join(tmp.dir, 'bad');
-  await fsp.mkdir(path.join(dir, 'empty-folder'), { recursive: true });
+  await fsp.mkdir(dir, { recursive: true });
+  const empty = path.join(tmp.dir, 'empty-folder');
+  await fsp.mkdir(empty, { recursive: true });
   const src = path.join(data.dir, 'test-dev', 'NORMAL', (await fsp.readdir(path.join(data.dir, 'test-dev', 'NORMAL')))[0]);
   const bytes = await fsp.readFile(src);
   await fsp.writeFile(path.join(dir, 'good.jpeg'), bytes);
@@ -54,7 +56,7 @@ test('bad inputs are reported by name and never stop the batch', { skip: data.sk
   await sharp(bytes).resize(300).ensureAlpha().png().toFile(path.join(dir, 'rgba.png'));
   const out = path.join(tmp.dir, 'bad.json');
   const missing = path.join(tmp.dir, 'no-such-folder');
-  const r = await cxr(['classify', dir, missing, '--out', out], env);
+  const r = await cxr(['classify', dir, empty, missing, '--out', out, '--force'], env);
   assert.equal(r.code, 2, r.stderr);
   const json = JSON.parse(readFileSync(out, 'utf8')) as { results: Array<{ path: string }>; failures: Array<{ path: string; code: string; reason: string }> };
   assert.deepEqual(json.results.map((x) => path.basename(x.path)).sort(), ['good.jpeg', 'rgba.png', 'sixteen-bit.png']);
