@@ -18,6 +18,7 @@ import { writeFileAtomic } from '../src-main/core/fs/atomic-write.ts';
 import { openExplainModel } from '../src-main/core/explain/explain-model.ts';
 import { layerActivations } from '../src-main/core/explain/activations.ts';
 import { gradCam } from '../src-main/core/explain/gradcam.ts';
+import { buildTransferModel } from '../src-main/core/transfer/backbone.ts';
 import { flopsPerImage } from '../src-main/core/models/flops.ts';
 import { sharedDataDir } from '../src-main/core/models/paths.ts';
 import { loadStoredModel, resolveModel } from '../src-main/core/models/store.ts';
@@ -148,6 +149,19 @@ if (files.length && (!only || only.includes('wasm'))) {
     await gradCam(ref, image);
   }
   rows.push({ backend: 'wasm', bench: 'all activations + Grad-CAM', batch: 1, images: n, seconds: (performance.now() - t0) / 1000, gflop: 0 });
+
+  // The same for a 224×224 MobileNetV2-based model (the backbone that ships in nsfwjs + our head).
+  const tm = await buildTransferModel({ base: 'mobilenetv2', inputSize: 224, resize: 'crop', seed: 1 });
+  const mref = { model: tm.model, metadata: { id: 'mobilenetv2-bench', input: tm.input, classNames: ['NORMAL', 'PNEUMONIA'], positiveClass: 'PNEUMONIA', output: 'sigmoid' as const, threshold: 0.5 } };
+  await layerActivations(mref, image);
+  await gradCam(mref, image);
+  const t1 = performance.now();
+  for (let i = 0; i < 3; i++) {
+    await layerActivations(mref, image);
+    await gradCam(mref, image);
+  }
+  rows.push({ backend: 'wasm', bench: 'all activations + Grad-CAM, MobileNetV2 224', batch: 1, images: 3, seconds: (performance.now() - t1) / 1000, gflop: 0 });
+  tm.model.dispose();
 }
 
 const ips = (r: Row) => r.images / r.seconds;
