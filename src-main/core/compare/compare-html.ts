@@ -4,10 +4,9 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { MetricWithCI } from '../../../src-shared/types.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { renderSvg } from '../evaluation/report-charts.ts';
-import { REPORT_CSP } from '../evaluation/report-html.ts';
+import { esc, reportPageHead } from '../evaluation/report-html.ts';
 import { comparisonJson, type Comparison } from './compare.ts';
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : 'n/a');
 const num = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
 const pval = (p: number) => (p < 0.001 ? p.toExponential(2) : p.toFixed(4));
@@ -43,19 +42,7 @@ export async function renderCompareHtml(c: Comparison): Promise<string> {
   const excluded = c.excluded.length
     ? `<h2>Files left out of the comparison (${c.excluded.length})</h2><ul>${c.excluded.map((e) => `<li><code>${esc(e.path)}</code>: failed for ${esc(e.failedFor.join(', '))} (${esc(e.reasons.join('; '))})</li>`).join('')}</ul>`
     : '';
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${REPORT_CSP}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title>
-<style>
-body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}
-td.p{font-family:monospace;font-size:.85em;word-break:break-all}td.bad{background:#fde2e2}td.ok{background:#e2f5e2}
-figure{margin:0}.warn{background:#fff3cd;padding:.5em 1em;border:1px solid #e0c060}
-</style></head><body>
-<h1>${esc(title)}</h1>
-<p class="warn"><strong>Research software, not for diagnostic use.</strong> These figures describe this folder only; intervals are 95%.</p>
+  return `${reportPageHead(title, 1200, 'td.bad{background:#fde2e2}td.ok{background:#e2f5e2}')}
 <p>Folder <code>${esc(c.folder)}</code>: ${c.pairedCases} cases scored by every model; ${c.excluded.length} left out because a model could not score them. Created ${esc(c.created)}.</p>
 <h2>Metrics at each model's own threshold</h2>
 <table><thead><tr><th>model</th><th>version</th><th>n</th><th>threshold</th><th>AUC (95% CI)</th><th>accuracy</th><th>sensitivity</th><th>specificity</th><th>failed files</th></tr></thead><tbody>

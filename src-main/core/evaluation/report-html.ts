@@ -6,7 +6,8 @@ import type { CaseResult, Cell, EvaluationReport } from './report.ts';
 /** The Content-Security-Policy the report carries: nothing may load, only inline styles apply. */
 export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+/** Escapes text for HTML element content and attribute values. */
+export const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : 'n/a');
 const num = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
 
@@ -22,6 +23,26 @@ function caseList(cell: Cell, cases: CaseResult[]): string {
     (cases.length ? `<table><thead><tr><th>file</th><th>truth</th><th>P(positive)</th></tr></thead><tbody>${rows}</tbody></table>` : '<p>none</p>') + '</details>';
 }
 
+/**
+ * The head of a self-contained report page: strict CSP, shared styles, the title and the
+ * research-use warning (a report body follows).
+ */
+export function reportPageHead(title: string, maxWidthPx: number, extraCss = ''): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${REPORT_CSP}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)}</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:2em auto;max-width:${maxWidthPx}px;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}
+td.p{font-family:monospace;font-size:.85em;word-break:break-all}${extraCss}
+figure{margin:0}.warn{background:#fff3cd;padding:.5em 1em;border:1px solid #e0c060}
+</style></head><body>
+<h1>${esc(title)}</h1>
+<p class="warn"><strong>Research software, not for diagnostic use.</strong> These figures describe this folder only; intervals are 95%.</p>`;
+}
+
 /** Renders the report as one HTML page (charts rendered to SVG here, in Node). */
 export async function renderReportHtml(r: EvaluationReport): Promise<string> {
   const specs = reportChartSpecs(r);
@@ -32,19 +53,7 @@ export async function renderReportHtml(r: EvaluationReport): Promise<string> {
   const failures = r.dataset.failures.length
     ? `<h2>Files not evaluated (${r.dataset.failures.length})</h2><ul>${r.dataset.failures.map((f) => `<li>${esc(f.path)}: ${esc(f.reason)}</li>`).join('')}</ul>`
     : '';
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${REPORT_CSP}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title>
-<style>
-body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}
-td.p{font-family:monospace;font-size:.85em;word-break:break-all}.charts{display:flex;flex-wrap:wrap;gap:1em}
-figure{margin:0}.warn{background:#fff3cd;padding:.5em 1em;border:1px solid #e0c060}
-</style></head><body>
-<h1>${esc(title)}</h1>
-<p class="warn"><strong>Research software, not for diagnostic use.</strong> These figures describe this folder only; intervals are 95%.</p>
+  return `${reportPageHead(title, 1100, '.charts{display:flex;flex-wrap:wrap;gap:1em}')}
 <p>Folder <code>${esc(r.dataset.folder)}</code>: ${r.dataset.n} images (${r.dataset.positives} ${esc(r.model.positiveClass)}, ${r.dataset.negatives} ${esc(r.model.negativeClass)}).
 Threshold ${num(r.threshold)} — ${esc(r.model.thresholdChosenBy)}. Report created ${esc(r.created)}.</p>
 <h2>Metrics</h2>
