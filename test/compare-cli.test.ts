@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync, promises as fsp, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import { realData, tempDir } from '../src-main/core/test-support.ts';
+import { chromiumSkip, openInChromium } from './browser.ts';
 import { cxr } from './cli.ts';
 
 const data = realData();
@@ -12,7 +12,6 @@ const tmp = tempDir('cxr-compare-');
 const env = { CXR_HOME: path.join(tmp.dir, 'home') };
 const folder = path.join(tmp.dir, 'val');
 const out = path.join(tmp.dir, 'report');
-const CHROMIUM = '/usr/bin/chromium';
 let json: any;
 after(() => tmp.cleanup());
 
@@ -64,21 +63,11 @@ test('compare two models: metrics side by side, McNemar, disagreements, failures
   assert.deepEqual(urls, [], 'compare.html must not refer to external URLs');
 });
 
-test('compare.html opens in headless Chromium without console errors', { skip: data.skip || (existsSync(CHROMIUM) ? false : `${CHROMIUM} not found; install chromium to run this check`) }, async () => {
+test('compare.html opens in headless Chromium without console errors', { skip: data.skip || chromiumSkip }, async () => {
   const html = path.join(out, 'compare.html');
   assert.ok(existsSync(html), 'run the compare test first (it writes compare.html)');
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
-  try {
-    const page = await browser.newPage();
-    const problems: string[] = [];
-    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(m.text()); });
-    page.on('pageerror', (e) => problems.push(e.message));
-    page.on('request', (q) => { if (!q.url().startsWith('file:')) problems.push(`request ${q.url()}`); });
-    await page.goto(pathToFileURL(html).href);
+  const problems = await openInChromium(html, async (page) => {
     assert.equal(await page.locator('#chart-roc svg').count(), 1);
-    assert.deepEqual(problems, []);
-  } finally {
-    await browser.close();
-  }
+  });
+  assert.deepEqual(problems, []);
 });

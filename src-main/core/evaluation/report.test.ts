@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { after, test } from 'node:test';
 import type { ModelMetadata } from '../../../src-shared/types.ts';
+import { chromiumSkip, openInChromium } from '../../../test/browser.ts';
 import { tempDir } from '../test-support.ts';
 import { buildEvaluationReport, reportJson } from './report.ts';
 import { REPORT_CSP, renderReportHtml } from './report-html.ts';
@@ -61,21 +61,10 @@ test('report.html is self-contained: CSP meta, inline SVG charts, no scripts or 
   assert.equal(new Set(ids).size, ids.length, 'element ids are unique across charts');
 });
 
-const CHROMIUM = '/usr/bin/chromium';
-test('report.html opens in headless Chromium without console errors', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} not found; install chromium (apt-get install chromium) to run this check` }, async () => {
+test('report.html opens in headless Chromium without console errors', { skip: chromiumSkip }, async () => {
   const { html } = await writeEvaluationReport(path.join(tmp.dir, 'browser'), sample());
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
-  try {
-    const page = await browser.newPage();
-    const problems: string[] = [];
-    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(m.text()); });
-    page.on('pageerror', (e) => problems.push(e.message));
-    page.on('request', (r) => { if (!r.url().startsWith('file:')) problems.push(`request ${r.url()}`); });
-    await page.goto(pathToFileURL(html).href);
+  const problems = await openInChromium(html, async (page) => {
     assert.equal(await page.locator('svg').count() >= 5, true);
-    assert.deepEqual(problems, []);
-  } finally {
-    await browser.close();
-  }
+  });
+  assert.deepEqual(problems, []);
 });
