@@ -16,7 +16,7 @@ const usage = `usage: cxr train <data-folder> --id ID [--name NAME] [--out DIR] 
                  ${AUGMENT_USAGE}
                  [--max-per-class N] [--resume] [--backend NAME] [--models-dir DIR]
                  transfer learning: --base mobilenetv2|vgg19|MODEL [--cut-at LAYER] [--base-weights FILE] [--freeze-base]
-                 [--then-unfreeze-from LAYER | --unfreeze-last-blocks N] [--fine-tune-lr 1e-5] [--fine-tune-epochs 10]
+                 [--then-unfreeze-from LAYER | --unfreeze-last-blocks N] [--fine-tune-lr 1e-5] [--fine-tune-epochs 10] [--feature-views 4]
 
 Trains a CNN from scratch on <data-folder> laid out train/{NORMAL,PNEUMONIA} (+ optional val/) or {NORMAL,PNEUMONIA}/.
 The epoch and the decision threshold are chosen on a seeded, stratified hold-out of train plus val/;
@@ -30,7 +30,9 @@ vgg19: Keras ImageNet weights from --base-weights vgg19_weights_tf_dim_ordering_
 downloaded; or a stored model cut at --cut-at LAYER) plus a new head GAP → Dropout → Dense(sigmoid). Phase 1
 (--epochs, --lr) trains only the head when --freeze-base; phase 2 (--fine-tune-epochs, --fine-tune-lr) unfreezes
 the base from --then-unfreeze-from LAYER or its last --unfreeze-last-blocks N blocks. BatchNormalization layers of
-the base always use their moving statistics. --input-size defaults to 224 (32–512); grayscale is replicated to RGB.`;
+the base always use their moving statistics. With --freeze-base, phase 1 runs the frozen base once per cached
+view of each image (the plain image + --feature-views minus 1 augmented views; 0 = run it on every batch, slow)
+and trains the head on the cached features. --input-size defaults to 224 (32–512); grayscale is replicated to RGB.`;
 
 function resizeFlag(v: string | undefined): 'crop' | 'stretch' | 'letterbox' | undefined {
   if (v === undefined) return undefined;
@@ -44,7 +46,7 @@ function transferFromFlags(values: Flags): NonNullable<TrainRequest['transfer']>
   const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
   const base = str('base');
   if (!base) {
-    const stray = ['cut-at', 'base-weights', 'freeze-base', 'then-unfreeze-from', 'unfreeze-last-blocks', 'fine-tune-lr', 'fine-tune-epochs'].find((k) => values[k] !== undefined);
+    const stray = ['cut-at', 'base-weights', 'freeze-base', 'then-unfreeze-from', 'unfreeze-last-blocks', 'fine-tune-lr', 'fine-tune-epochs', 'feature-views'].find((k) => values[k] !== undefined);
     if (stray) throw new UsageError(`--${stray} needs --base mobilenetv2|vgg19|MODEL`);
     return undefined;
   }
@@ -55,6 +57,7 @@ function transferFromFlags(values: Flags): NonNullable<TrainRequest['transfer']>
     base, cutAt: str('cut-at'), baseWeights: str('base-weights') ? path.resolve(str('base-weights')!) : undefined, inputSize: numberFlag(str('input-size'), '--input-size', 32, 512),
     freezeBase: !!values['freeze-base'], thenUnfreezeFrom: str('then-unfreeze-from'), unfreezeLastBlocks: numberFlag(str('unfreeze-last-blocks'), '--unfreeze-last-blocks', 1, 100),
     fineTuneLr: numberFlag(str('fine-tune-lr'), '--fine-tune-lr', 1e-8, 1) ?? 1e-5, fineTuneEpochs: numberFlag(str('fine-tune-epochs'), '--fine-tune-epochs', 1, 500) ?? 10,
+    featureViews: numberFlag(str('feature-views'), '--feature-views', 0, 32) ?? 4,
   };
 }
 
@@ -74,7 +77,7 @@ export const trainCommand: Command = {
       seed: { type: 'string' }, holdout: { type: 'string' }, patience: { type: 'string' }, 'no-augment': { type: 'boolean' },
       'max-per-class': { type: 'string' }, 'class-weights': { type: 'string' }, resume: { type: 'boolean' }, ...augmentOptions,
       base: { type: 'string' }, 'cut-at': { type: 'string' }, 'base-weights': { type: 'string' }, 'freeze-base': { type: 'boolean' },
-      'then-unfreeze-from': { type: 'string' }, 'unfreeze-last-blocks': { type: 'string' }, 'fine-tune-lr': { type: 'string' }, 'fine-tune-epochs': { type: 'string' },
+      'then-unfreeze-from': { type: 'string' }, 'unfreeze-last-blocks': { type: 'string' }, 'fine-tune-lr': { type: 'string' }, 'fine-tune-epochs': { type: 'string' }, 'feature-views': { type: 'string' },
     });
     if (positionals.length !== 1) throw new UsageError('name exactly one data folder');
     if (!values.id) throw new UsageError('--id is required (letters, digits, ".", "_" or "-")');

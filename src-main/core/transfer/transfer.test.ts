@@ -10,6 +10,7 @@ import type { FitOptions } from '../training/fit.ts';
 import { buildTransferModel } from './backbone.ts';
 import { cutModel } from './cut-model.ts';
 import { paramCounts } from './freeze.ts';
+import { extractFeatures, splitAtHead } from './feature-cache.ts';
 import { fitTwoPhase } from './two-phase.ts';
 import { buildVgg19, loadVgg19Weights } from './vgg19.ts';
 
@@ -63,6 +64,35 @@ test('two phases: frozen weights and BN moving statistics stay bit-identical; co
   for (const n of frozen2) assert.deepEqual(after2.get(n), before.get(n), `frozen layer ${n} changed in phase 2`);
   for (const n of bn) assert.deepEqual(after2.get(n)!.slice(2), before.get(n)!.slice(2), `BN moving statistics of ${n} changed`);
   assert.deepEqual(r.history.map((h) => h.phase), [1, 2]);
+  model.dispose();
+});
+
+test('cached features: the head trains on cached vectors, the base stays frozen, and head(features) equals the full model', async () => {
+  await initEngine({ backend: 'wasm' });
+  const tm = await buildTransferModel({ base: 'mobilenetv2', inputSize: 32, resize: 'crop', seed: 1 });
+  const { model, baseLayerNames: base } = tm;
+  const before = snapshot(model, base);
+  const head = snapshot(model, ['head_output']);
+  const rnd = tf.randomUniform([10, 32, 32, 3], 0, 1, 'float32', 7).dataSync() as Float32Array;
+  const px = Array.from({ length: 10 }, (_, i) => rnd.slice(i * 3072, (i + 1) * 3072));
+  const labels = px.map((_, i) => i % 2);
+  const augment = { rotation: 10, shift: 0.05, zoom: 0.1, brightness: 0.05, contrast: 0.1, horizontalFlip: false };
+  const o: FitOptions = { height: 32, width: 32, channels: 3, epochs: 2, batchSize: 4, learningRate: 1e-2, seed: 3, classWeights: [1, 1], augment, patience: 3, lrPatience: 3 };
+  const lines: string[] = [];
+  const r = await fitTwoPhase(model, base, { pixels: px.slice(0, 6), labels: labels.slice(0, 6) }, { pixels: px.slice(6), labels: labels.slice(6) }, o, { freezeBase: true, fineTuneLr: 1e-4, fineTuneEpochs: 1, featureViews: 3 }, (l) => lines.push(l));
+  assert.ok(lines.some((l) => /cached 18 training feature vectors \(3 views per image\) and 4 selection ones/.test(l)), lines.join('\n'));
+  assert.deepEqual(snapshot(model, base), before, 'frozen base changed');
+  assert.notDeepEqual(snapshot(model, ['head_output']), head, 'head did not train');
+  assert.equal(r.phases[0].trainable, 1281);
+  const split = splitAtHead(model);
+  const x = tf.tensor4d(rnd.slice(0, 2 * 3072), [2, 32, 32, 3]);
+  const direct = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
+  const viaHead = tf.tidy(() => (split.head.predict(tf.reshape(split.features.predict(x) as tf.Tensor, [2, 1, 1, split.featureSize])) as tf.Tensor).dataSync());
+  for (let i = 0; i < 2; i++) assert.ok(Math.abs(direct[i] - viaHead[i]) < 1e-6);
+  const before2 = tf.memory().numTensors;
+  await extractFeatures(split.features, { pixels: px.slice(0, 2), labels: [0, 1] }, { height: 32, width: 32, channels: 3, views: 2, augment, seed: 1 });
+  assert.equal(tf.memory().numTensors, before2, 'extractFeatures leaked tensors');
+  x.dispose();
   model.dispose();
 });
 

@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { fitModel, type ArrayDataset, type EpochRecord, type FitOptions } from '../training/fit.ts';
+import { extractFeatures, splitAtHead } from './feature-cache.ts';
 import { firstLayerOfLastBlocks, layersFrom, paramCounts, setTrainable, type ParamCounts } from './freeze.ts';
 
 /** How to run the two phases (from `cxr train --freeze-base --then-unfreeze-from …`). */
@@ -16,6 +17,11 @@ export interface PhaseOptions {
   unfreezeLastBlocks?: number;
   fineTuneLr: number;
   fineTuneEpochs: number;
+  /**
+   * With the base frozen, run it once per cached view of each image (the plain image plus views-1 augmented
+   * ones) and train the head on the cached features; 0 runs the frozen base on every batch instead (slow).
+   */
+  featureViews?: number;
 }
 
 /** What one phase did, recorded in the model's metadata. */
@@ -30,6 +36,17 @@ export interface PhaseSummary extends ParamCounts {
   kept?: boolean;
 }
 
+async function fitHeadOnCachedFeatures(model: tfl.LayersModel, train: ArrayDataset, val: ArrayDataset, o: FitOptions, views: number, log: (l: string) => void) {
+  const split = splitAtHead(model);
+  const eo = { height: o.height, width: o.width, channels: o.channels, augment: o.augment, seed: o.seed, signal: o.signal };
+  const every = (d: number, t: number) => (d % 256 < 16 || d === t) && log(`features ${d}/${t}`);
+  const t0 = Date.now();
+  const fit = await extractFeatures(split.features, train, { ...eo, views, onProgress: every });
+  const sel = await extractFeatures(split.features, val, { ...eo, views: 1, augment: null });
+  log(`cached ${fit.labels.length} training feature vectors (${o.augment ? views : 1} views per image) and ${sel.labels.length} selection ones in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  return fitModel(split.head, fit, sel, { ...o, height: 1, width: 1, channels: split.featureSize, augment: null });
+}
+
 /** Trains `model` in one or two phases; history epochs are numbered across phases and carry `phase` (1 or 2). */
 export async function fitTwoPhase(
   model: tfl.LayersModel, baseLayerNames: string[], train: ArrayDataset, val: ArrayDataset, o: FitOptions, p: PhaseOptions, log: (l: string) => void,
@@ -38,7 +55,7 @@ export async function fitTwoPhase(
   const c1 = paramCounts(model);
   const name1 = p.freezeBase ? 'feature-extraction' : 'full-training';
   log(`phase 1 (${p.freezeBase ? 'feature extraction, base frozen' : 'whole network'}): ${c1.trainable} trainable, ${c1.frozen} frozen parameters, lr ${o.learningRate}`);
-  const r1 = await fitModel(model, train, val, o);
+  const r1 = p.freezeBase && (p.featureViews ?? 0) > 0 ? await fitHeadOnCachedFeatures(model, train, val, o, p.featureViews!, log) : await fitModel(model, train, val, o);
   const best1 = r1.history.find((h) => h.epoch === r1.bestEpoch)?.valAuc ?? -Infinity;
   const history = r1.history.map((h) => ({ ...h, phase: 1 }));
   const phases: PhaseSummary[] = [{ phase: name1, ...c1, epochs: r1.history.length, bestEpoch: r1.bestEpoch, bestSelectionAuc: best1, learningRate: o.learningRate }];
