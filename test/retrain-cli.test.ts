@@ -36,6 +36,11 @@ test('retrain: refuses locked images, fine-tunes, scores on the locked set and r
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /again\.jpeg: this image is in the locked test set/);
 
+  // A calibrated model stays calibrated after retraining (same method, refitted on the retrain's selection set).
+  const calib = path.join(tmp.dir, 'calib');
+  await copyFrom('val', calib, 4, 8);
+  const th = await cxr(['threshold', calib, '--model', 'base', '--youden', '--calibrate', 'temperature'], env);
+  assert.equal(th.code, 0, th.stderr);
   const r = await cxr(['retrain', '--from', 'base', '--add', add, '--epochs', '1', '--max-per-class', '8', '--margin', '0.5'], env);
   assert.equal(r.code, 0, r.stderr);
   const m = /^(promoted|candidate) base v(\S+): (.*)$/m.exec(r.stdout);
@@ -47,6 +52,10 @@ test('retrain: refuses locked images, fine-tunes, scores on the locked set and r
   assert.match(String(md.training?.hyperparameters.fineTunedFrom), /^base@/);
   assert.ok(md.metrics?.['locked-test']);
   assert.match(md.notes ?? '', /Release gate/);
+  assert.equal(md.calibration?.method, 'temperature');
+  assert.match(md.calibration!.fittedOn, /selection set of the retrain/);
+  assert.equal(md.operatingPoint?.rule, 'youden');
+  assert.match(md.thresholdChosenBy, /youden \(temperature-calibrated\) on the selection set of the retrain/);
   const active = JSON.parse(readFileSync(path.join(env.CXR_HOME, 'models', 'base', 'metadata.json'), 'utf8')) as ModelMetadata;
   assert.equal(active.version === version, status === 'promoted');
   if (status === 'promoted') assert.ok(existsSync(path.join(env.CXR_HOME, 'models', 'base.versions')), 'old version archived');

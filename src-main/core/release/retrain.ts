@@ -11,7 +11,7 @@ import { stratifiedSplit } from '../dataset/split.ts';
 import { engineInfo } from '../engine/backend.ts';
 import { calibrate } from '../evaluation/calibrate.ts';
 import { auc, chooseThreshold, confusion, summarise } from '../evaluation/metrics.ts';
-import { chooseOperatingPoint } from '../evaluation/operating-point.ts';
+import { withOperatingPoint } from '../evaluation/set-operating-point.ts';
 import { defaultHistoryPath, openHistoryDb, promoteModel, upsertModel } from '../history/index.ts';
 import { renderModelCard } from '../models/model-card.ts';
 import { userModelsDir } from '../models/paths.ts';
@@ -95,11 +95,16 @@ export async function retrainModel(req: RetrainRequest): Promise<RetrainOutcome>
     height, width, channels, epochs: req.epochs, batchSize: req.batchSize, learningRate: req.learningRate, seed: req.seed, classWeights,
     augment: req.augment, patience: Math.max(2, req.epochs), lrPatience: 3, onProgress: req.onProgress, signal: req.signal,
   });
-  const sel = Array.from(predictArrays(model, selData.pixels, height, width, channels));
+  const rawSel = Array.from(predictArrays(model, selData.pixels, height, width, channels));
   const op = md.operatingPoint;
   const rule = op ? (op.rule === 'youden' ? { kind: 'youden' as const } : { kind: op.rule, target: op.target ?? 0.9 }) : null;
-  const point = rule ? chooseOperatingPoint(selData.labels, sel, rule) : chooseThreshold(selData.labels, sel, 0.9);
-  const ruleText = rule ? `${op!.rule}${op!.target != null ? ` ${op!.target}` : ''}` : "Youden's J with sensitivity ≥ 0.90";
+  const selName = `the selection set of the retrain (seeded ${Math.round(req.holdoutFraction * 100)}% hold-out of old + new data)`;
+  // A calibrated model stays calibrated: the same method is refitted on the retrain's selection set, then the threshold is chosen on it.
+  const refit = rule ? withOperatingPoint(md, { rule, calibrate: md.calibration?.method, dataset: selName, labels: selData.labels, rawProbabilities: rawSel }) : null;
+  const calibration = refit?.metadata.calibration;
+  const sel = rawSel.map((p) => calibrate(calibration, p));
+  const point = refit ? refit.point : chooseThreshold(selData.labels, sel, 0.9);
+  const ruleText = rule ? `${op!.rule}${op!.target != null ? ` ${op!.target}` : ''}${calibration ? ` (${calibration.method}-calibrated)` : ''}` : "Youden's J with sensitivity ≥ 0.90";
 
   const lockedItems = locked.files.map((f) => ({ path: f.path, label: labelOf({ path: f.path, label: f.label }) }));
   const lockedData = await loadImages(lockedItems, md.input);
@@ -107,7 +112,7 @@ export async function retrainModel(req: RetrainRequest): Promise<RetrainOutcome>
   const oldModel = await loadStoredModel(stored);
   const oldProbs = Array.from(predictArrays(oldModel, lockedData.pixels, height, width, channels)).map((p) => calibrate(md.calibration, p));
   oldModel.dispose();
-  const newProbs = Array.from(predictArrays(model, lockedData.pixels, height, width, channels));
+  const newProbs = Array.from(predictArrays(model, lockedData.pixels, height, width, channels)).map((p) => calibrate(calibration, p));
   const old = scores(lockedData.labels, oldProbs, md.threshold);
   const next = scores(lockedData.labels, newProbs, point.threshold);
   const decision = gateDecision(old, next, req.margin);
@@ -117,7 +122,8 @@ export async function retrainModel(req: RetrainRequest): Promise<RetrainOutcome>
   const { calibration: _drop, operatingPoint: _op, weightsSha256: _w, parameters: _p, ...base } = md;
   const meta = {
     ...base, version, created: new Date().toISOString(), threshold: point.threshold,
-    thresholdChosenBy: `${ruleText} on the selection set of the retrain (seeded ${Math.round(req.holdoutFraction * 100)}% hold-out of old + new data; expected sensitivity ${point.sensitivity.toFixed(3)}, specificity ${point.specificity.toFixed(3)})`,
+    ...(calibration ? { calibration } : {}), ...(refit?.metadata.operatingPoint ? { operatingPoint: refit.metadata.operatingPoint } : {}),
+    thresholdChosenBy: `${ruleText} on ${selName}; expected sensitivity ${point.sensitivity.toFixed(3)}, specificity ${point.specificity.toFixed(3)}`,
     training: {
       command: req.command, dataRoot: oldRoot ?? path.resolve(req.addFolder), seed: req.seed, epochs: history.length, bestEpoch, backend: engineInfo().backend,
       durationSeconds: (Date.now() - started) / 1000, history: history.map((h) => ({ ...h })),
