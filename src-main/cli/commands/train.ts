@@ -9,12 +9,13 @@ import { trainAndSave, type TrainRequest } from '../../core/training/train-model
 import { TrainingCancelled } from '../../core/training/fit.ts';
 import { checkpointDir } from '../../core/training/checkpoint.ts';
 import { userModelsDir } from '../../core/models/paths.ts';
+import { parseWorkers } from '../../core/training/parallel/workers-option.ts';
 
 const usage = `usage: cxr train <data-folder> --id ID [--name NAME] [--out DIR] [--architecture ${ARCHITECTURES.join('|')}]
                  [--input-size 128] [--resize crop|stretch|letterbox] [--epochs 30] [--batch-size 32] [--lr 0.001] [--seed 42]
                  [--holdout 0.15] [--patience 8] [--class-weights auto|none|w0,w1] [--no-augment]
                  ${AUGMENT_USAGE}
-                 [--max-per-class N] [--resume] [--backend NAME] [--models-dir DIR]
+                 [--max-per-class N] [--resume] [--workers N|auto] [--backend NAME] [--models-dir DIR]
                  transfer learning: --base mobilenetv2|vgg19|MODEL [--cut-at LAYER] [--base-weights FILE] [--freeze-base]
                  [--then-unfreeze-from LAYER | --unfreeze-last-blocks N] [--fine-tune-lr 1e-5] [--fine-tune-epochs 10] [--feature-views 4]
 
@@ -32,7 +33,11 @@ downloaded; or a stored model cut at --cut-at LAYER) plus a new head GAP → Dro
 the base from --then-unfreeze-from LAYER or its last --unfreeze-last-blocks N blocks. BatchNormalization layers of
 the base always use their moving statistics. With --freeze-base, phase 1 runs the frozen base once per cached
 view of each image (the plain image + --feature-views minus 1 augmented views; 0 = run it on every batch, slow)
-and trains the head on the cached features. --input-size defaults to 224 (32–512); grayscale is replicated to RGB.`;
+and trains the head on the cached features. --input-size defaults to 224 (32–512); grayscale is replicated to RGB.
+--workers N|auto (default 1; auto = every core): data-parallel training on the wasm/cpu backends, the main thread
+plus N-1 worker threads each computing the gradient of a share of every batch (ignored with --base and on the
+native tensorflow backends). Without dropout/BatchNorm it equals 1 worker up to rounding; with them, equivalent in
+distribution (per-share dropout masks and BatchNorm batch statistics).`;
 
 function resizeFlag(v: string | undefined): 'crop' | 'stretch' | 'letterbox' | undefined {
   if (v === undefined) return undefined;
@@ -75,7 +80,7 @@ export const trainCommand: Command = {
       id: { type: 'string' }, name: { type: 'string' }, out: { type: 'string' }, architecture: { type: 'string' },
       'input-size': { type: 'string' }, resize: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
       seed: { type: 'string' }, holdout: { type: 'string' }, patience: { type: 'string' }, 'no-augment': { type: 'boolean' },
-      'max-per-class': { type: 'string' }, 'class-weights': { type: 'string' }, resume: { type: 'boolean' }, ...augmentOptions,
+      'max-per-class': { type: 'string' }, 'class-weights': { type: 'string' }, resume: { type: 'boolean' }, workers: { type: 'string' }, ...augmentOptions,
       base: { type: 'string' }, 'cut-at': { type: 'string' }, 'base-weights': { type: 'string' }, 'freeze-base': { type: 'boolean' },
       'then-unfreeze-from': { type: 'string' }, 'unfreeze-last-blocks': { type: 'string' }, 'fine-tune-lr': { type: 'string' }, 'fine-tune-epochs': { type: 'string' }, 'feature-views': { type: 'string' },
     });
@@ -86,6 +91,12 @@ export const trainCommand: Command = {
     const transfer = transferFromFlags(values);
     const augmentRanges = augmentFromFlags(values);
     const classWeights = classWeightsFlag(values['class-weights']);
+    let workers: number | undefined;
+    try {
+      workers = values.workers === undefined ? undefined : parseWorkers(values.workers);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
     const engine = await engineFromFlags(values.backend);
     io.err(`engine ${engineLabel(engine)}`);
     const controller = new AbortController();
@@ -114,6 +125,7 @@ export const trainCommand: Command = {
         augmentRanges,
         classWeights,
         resume: !!values.resume,
+        workers,
         maxPerClass: numberFlag(values['max-per-class'], '--max-per-class', 2, 1e6),
         outDir: values.out,
         modelsDir: values['models-dir'],

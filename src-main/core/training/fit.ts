@@ -3,6 +3,11 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { applyAffine, drawAffine, type AugmentRanges } from '../augment/affine.ts';
 import { createRng } from '../dataset/rng.ts';
 import { auc } from '../evaluation/metrics.ts';
+import { effectiveWorkers } from './parallel/workers-option.ts';
+import { parallelTrainStep } from './parallel/train-step.ts';
+import { PredictionCancelled, predictWithPool } from './parallel/predict-parallel.ts';
+import { weightedBce } from './parallel/share-loss.ts';
+import { ModelWorkerPool } from './parallel/worker-pool.ts';
 
 /** A progress event of training, for the CLI's progress bar and the app's live curves. */
 export type TrainProgress =
@@ -47,6 +52,15 @@ export interface FitOptions {
   resume?: FitState;
   /** Called after every epoch with the state to checkpoint (the model holds that epoch's weights). */
   onEpochEnd?: (state: FitState) => Promise<void>;
+  /**
+   * Cores to train on (default 1): the main thread plus `workers - 1` worker threads, each with its own
+   * wasm (or cpu) engine, computing the gradient of a share of every batch (see parallel/train-step.ts).
+   * Ignored (1) on the native tensorflow backends, which use every core already. Without dropout and
+   * BatchNorm the result equals single-thread training up to float rounding; dropout masks and BatchNorm
+   * batch statistics are per share, so with them it is equivalent in distribution, not bitwise
+   * (still deterministic for a given seed and worker count).
+   */
+  workers?: number;
 }
 
 /** Everything but the optimizer needed to continue training after an epoch (Adam restarts on resume). */
@@ -67,9 +81,9 @@ export interface FitState {
 /** Thrown when training is cancelled through the AbortSignal. */
 export class TrainingCancelled extends Error {}
 
-function stack(ds: ArrayDataset, idx: number[], o: FitOptions, rnd: (() => number) | null): { x: tf.Tensor4D; y: tf.Tensor2D; w: tf.Tensor2D } {
+function stack(ds: ArrayDataset, idx: number[], o: FitOptions, rnd: (() => number) | null, into?: Float32Array): { buf: Float32Array; labels: number[]; weights: number[] } {
   const size = o.height * o.width * o.channels;
-  const buf = new Float32Array(idx.length * size);
+  const buf = into ? into.subarray(0, idx.length * size) : new Float32Array(idx.length * size);
   const tmp = new Float32Array(size);
   idx.forEach((k, i) => {
     const src = ds.pixels[k];
@@ -77,18 +91,7 @@ function stack(ds: ArrayDataset, idx: number[], o: FitOptions, rnd: (() => numbe
     else buf.set(src, i * size);
   });
   const labels = idx.map((k) => ds.labels[k]);
-  return {
-    x: tf.tensor4d(buf, [idx.length, o.height, o.width, o.channels]),
-    y: tf.tensor2d(labels, [idx.length, 1]),
-    w: tf.tensor2d(labels.map((l) => o.classWeights[l]), [idx.length, 1]),
-  };
-}
-
-function weightedBce(p: tf.Tensor, y: tf.Tensor, w: tf.Tensor): tf.Scalar {
-  const eps = 1e-7;
-  const pc = tf.clipByValue(p, eps, 1 - eps);
-  const l = tf.neg(tf.add(tf.mul(y, tf.log(pc)), tf.mul(tf.sub(1, y), tf.log(tf.sub(1, pc)))));
-  return tf.div(tf.sum(tf.mul(l, w)), tf.sum(w)) as tf.Scalar;
+  return { buf, labels, weights: labels.map((l) => o.classWeights[l]) };
 }
 
 /** Predicts P(positive) for in-memory images, in batches, inference mode (an aborted `signal` stops between batches). */
@@ -106,6 +109,15 @@ export function predictArrays(model: tfl.LayersModel, pixels: Float32Array[], h:
     out.set(p, s);
   }
   return out;
+}
+
+async function predictOnPool(pool: ModelWorkerPool, pixels: Float32Array[], signal?: AbortSignal): Promise<Float32Array> {
+  pool.syncWeights();
+  try {
+    return await predictWithPool(pool, pixels, 32, signal);
+  } catch (e) {
+    throw e instanceof PredictionCancelled ? new TrainingCancelled('training cancelled') : e;
+  }
 }
 
 /**
@@ -130,7 +142,10 @@ export async function fitModel(model: tfl.LayersModel, train: ArrayDataset, val:
   const batches = Math.ceil(n / o.batchSize);
   const started = Date.now();
   let seen = 0;
+  let pool: ModelWorkerPool | null = null;
   try {
+    const cores = effectiveWorkers(o.workers ?? 1, tf.getBackend());
+    if (cores > 1) pool = await ModelWorkerPool.start(model, { threads: cores - 1, maxBatch: Math.max(o.batchSize, 32) });
     for (let epoch = (r?.epoch ?? 0) + 1; epoch <= o.epochs && !r?.stopped; epoch++) {
       const t0 = Date.now();
       const order = Array.from({ length: n }, (_, i) => i);
@@ -142,22 +157,28 @@ export async function fitModel(model: tfl.LayersModel, train: ArrayDataset, val:
       for (let b = 0; b < batches; b++) {
         if (o.signal?.aborted) throw new TrainingCancelled('training cancelled');
         const idx = order.slice(b * o.batchSize, (b + 1) * o.batchSize);
-        const { x, y, w } = stack(train, idx, o, rnd);
-        const loss = optimizer.minimize(() => {
-          const p = model.apply(x, { training: true }) as tf.Tensor;
-          let total = weightedBce(p, y, w);
-          for (const r of model.calculateLosses()) total = tf.add(total, r) as tf.Scalar;
-          return total;
-        }, true) as tf.Scalar;
-        lossSum += (await loss.data())[0] * idx.length;
-        tf.dispose([x, y, w, loss]);
+        const { buf, labels, weights } = stack(train, idx, o, rnd, pool?.inputs);
+        if (pool) lossSum += (await parallelTrainStep(pool, optimizer, labels, weights)) * idx.length;
+        else {
+          const x = tf.tensor4d(buf, [idx.length, o.height, o.width, o.channels]);
+          const y = tf.tensor2d(labels, [idx.length, 1]);
+          const w = tf.tensor2d(weights, [idx.length, 1]);
+          const loss = optimizer.minimize(() => {
+            const p = model.apply(x, { training: true }) as tf.Tensor;
+            let total = weightedBce(p, y, w);
+            for (const r of model.calculateLosses()) total = tf.add(total, r) as tf.Scalar;
+            return total;
+          }, true) as tf.Scalar;
+          lossSum += (await loss.data())[0] * idx.length;
+          tf.dispose([x, y, w, loss]);
+        }
         seen += idx.length;
         const ips = seen / ((Date.now() - started) / 1000);
         const remaining = (o.epochs - epoch) * n + (n - (b + 1) * o.batchSize);
         o.onProgress?.({ kind: 'batch', epoch, epochs: o.epochs, batch: b + 1, batches, loss: lossSum / Math.min(n, (b + 1) * o.batchSize), imagesPerSecond: ips, etaSeconds: Math.max(0, remaining) / ips });
         await new Promise((r) => setImmediate(r));
       }
-      const probs = predictArrays(model, val.pixels, o.height, o.width, o.channels, 32, o.signal);
+      const probs = pool ? await predictOnPool(pool, val.pixels, o.signal) : predictArrays(model, val.pixels, o.height, o.width, o.channels, 32, o.signal);
       const valLoss = tf.tidy(() => weightedBce(tf.tensor2d(probs, [probs.length, 1]), tf.tensor2d(val.labels, [val.labels.length, 1]), tf.ones([val.labels.length, 1])).dataSync()[0]);
       const valAuc = auc(val.labels, probs);
       const record: EpochRecord = { epoch, loss: lossSum / n, valLoss, valAuc, learningRate: lr, seconds: (Date.now() - t0) / 1000 };
@@ -190,6 +211,7 @@ export async function fitModel(model: tfl.LayersModel, train: ArrayDataset, val:
   } finally {
     best.weights?.forEach((t) => t.dispose());
     optimizer.dispose();
+    await pool?.terminate();
   }
   return { history, bestEpoch: best.epoch };
 }

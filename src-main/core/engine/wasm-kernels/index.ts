@@ -4,12 +4,14 @@ import { conv2dBackpropInputConfig } from './conv2d-backprop-input.ts';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise-conv2d-backprop-filter.ts';
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise-conv2d-backprop-input.ts';
 import { avgPoolGradConfig, maxPoolGradConfig } from './pool-grad.ts';
+import { setBuiltinSum, sumConfig } from './sum.ts';
 
 export { conv2dBackpropFilter, conv2dBackpropFilterTuning } from './conv2d-backprop-filter.ts';
 export { conv2dBackpropInput } from './conv2d-backprop-input.ts';
 export { depthwiseConv2dNativeBackpropFilter } from './depthwise-conv2d-backprop-filter.ts';
 export { depthwiseConv2dNativeBackpropInput } from './depthwise-conv2d-backprop-input.ts';
 export { avgPoolGrad, maxPoolGrad } from './pool-grad.ts';
+export { sum } from './sum.ts';
 
 /**
  * Kernels that tfjs-backend-wasm 4.22 lacks and that a training step of our
@@ -28,16 +30,18 @@ export const WASM_TRAINING_KERNELS: readonly string[] = [
  * Built-in wasm kernels that exist but are slow and that we replace by default:
  * the built-in Conv2DBackpropInput is a scalar C loop (5-9x slower than ours);
  * the built-in MaxPoolGrad / AvgPoolGrad are scalar C loops about 3-6x / 3-5x
- * slower than ours on 2x2 pooling (ours are also bitwise identical to cpu).
+ * slower than ours on 2x2 pooling (ours are also bitwise identical to cpu); the built-in Sum
+ * transposes the reduced axes innermost before reducing: ours sums leading axes (bias gradients)
+ * as one matrix product, 10-20x faster, and falls back to the built-in otherwise.
  */
-export const WASM_KERNEL_OVERRIDES: readonly string[] = ['Conv2DBackpropInput', 'MaxPoolGrad', 'AvgPoolGrad'];
+export const WASM_KERNEL_OVERRIDES: readonly string[] = ['Conv2DBackpropInput', 'MaxPoolGrad', 'AvgPoolGrad', 'Sum'];
 
 const MISSING_CONFIGS: KernelConfig[] = [
   conv2dBackpropFilterConfig,
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
 ];
-const OVERRIDE_CONFIGS: KernelConfig[] = [conv2dBackpropInputConfig, maxPoolGradConfig, avgPoolGradConfig];
+const OVERRIDE_CONFIGS: KernelConfig[] = [conv2dBackpropInputConfig, maxPoolGradConfig, avgPoolGradConfig, sumConfig];
 const OURS = new Set([...MISSING_CONFIGS, ...OVERRIDE_CONFIGS].map((c) => c.kernelFunc));
 
 export interface RegisterWasmTrainingKernelsOptions {
@@ -63,6 +67,7 @@ export function registerWasmTrainingKernels(options: RegisterWasmTrainingKernels
     for (const config of OVERRIDE_CONFIGS) {
       const existing = getKernel(config.kernelName, 'wasm');
       if (existing != null && OURS.has(existing.kernelFunc)) continue;
+      if (config === sumConfig) setBuiltinSum(existing);
       if (existing != null) unregisterKernel(config.kernelName, 'wasm');
       registerKernel(config);
       registered.push(config.kernelName);

@@ -38,6 +38,12 @@ export class KernelScope {
     return out;
   }
 
+  /** Tracks a TensorInfo made outside `run` (e.g. by a kernel function called directly) for disposal. */
+  track(t: TensorInfo): TensorInfo {
+    this.owned.push(t);
+    return t;
+  }
+
   reshape(x: TensorInfo, shape: number[]): TensorInfo {
     return this.run('Reshape', { x }, { shape });
   }

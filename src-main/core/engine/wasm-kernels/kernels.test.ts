@@ -115,6 +115,28 @@ CASES.forEach((c, idx) => {
   });
 });
 
+const SUM_CASES: { shape: number[]; axis: number | number[]; keepDims: boolean }[] = [
+  { shape: [4, 18, 17, 8], axis: [0, 1, 2], keepDims: false }, // bias gradient of a conv layer (matmul route)
+  { shape: [4, 18, 17, 8], axis: [2, 0, 1], keepDims: true }, // unsorted axes, keepDims
+  { shape: [8, 126, 126, 8], axis: [0, 1, 2], keepDims: false }, // a large window (15876 per row)
+  { shape: [300, 24], axis: 0, keepDims: false }, // dense bias gradient
+  { shape: [6, 20, 9, 7], axis: [-4, -3], keepDims: false }, // negative axes, two leading
+  { shape: [4, 18, 17, 8], axis: [1, 2], keepDims: false }, // not leading: built-in
+  { shape: [4, 18, 17, 8], axis: [0, 1, 2, 3], keepDims: false }, // every axis: built-in
+  { shape: [3, 5, 2], axis: [0, 1], keepDims: true }, // small: built-in
+];
+SUM_CASES.forEach((c, idx) => {
+  test(`Sum ${c.shape.join('x')} axis ${String(c.axis)}${c.keepDims ? ' keepDims' : ''}`, async () => {
+    const rand = seededRandom(500 + idx);
+    const x = { values: randomArray(rand, c.shape.reduce((a, b) => a * b)), shape: c.shape };
+    const got = await runOn('wasm', 'Sum', { x }, { axis: c.axis, keepDims: c.keepDims });
+    const ref = await runOn('cpu', 'Sum', { x }, { axis: c.axis, keepDims: c.keepDims });
+    assert.deepEqual(got.shape, ref.shape);
+    const r = compare(got.values, ref.values);
+    assert.ok(r.ok, `max rel err ${r.maxRel}`);
+  });
+});
+
 test('kernels leak neither tensors nor wasm data ids', async () => {
   await tf.setBackend('wasm');
   const backend = tf.backend() as unknown as { numDataIds(): number };
@@ -124,11 +146,13 @@ test('kernels leak neither tensors nor wasm data ids', async () => {
   const os = outShape(c, false);
   const dy = tf.tensor(randomArray(rand, os.reduce((a, b) => a * b)), os);
   const w = tf.tensor(randomArray(rand, 9 * c.c * c.m), [3, 3, c.c, c.m]);
+  const big = tf.tensor(randomArray(rand, 4 * 18 * 17 * 8), [4, 18, 17, 8]);
   const run = () => {
     const a = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy } as never, { strides: c.s, pad: c.pad, dataFormat: 'NHWC', filterShape: [3, 3, c.c, c.m] } as never) as tf.Tensor;
     const b = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w } as never, { strides: c.s, pad: c.pad, dataFormat: 'NHWC', inputShape: x.shape } as never) as tf.Tensor;
-    a.dataSync(); b.dataSync();
-    tf.dispose([a, b]);
+    const s = tf.sum(big, [0, 1, 2]); // our Sum (matrix-product route)
+    a.dataSync(); b.dataSync(); s.dataSync();
+    tf.dispose([a, b, s]);
   };
   run();
   const t0 = tf.memory().numTensors;
@@ -136,7 +160,7 @@ test('kernels leak neither tensors nor wasm data ids', async () => {
   for (let i = 0; i < 3; i++) run();
   assert.equal(tf.memory().numTensors, t0);
   assert.equal(backend.numDataIds(), d0);
-  tf.dispose([x, dy, w]);
+  tf.dispose([x, dy, w, big]);
 });
 
 test('NCHW is rejected with a clear error', async () => {

@@ -1,0 +1,84 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { splitRange, weightView } from './protocol.ts';
+import { shareGradients, variablesAt } from './share-loss.ts';
+import type { ModelWorkerPool } from './worker-pool.ts';
+
+/**
+ * One data-parallel training step of `pool.model` on the first `labels.length` rows of `pool.inputs`
+ * (the caller writes the batch there): the batch is split into contiguous shares, the main thread takes
+ * the first and each worker one of the others; every share's gradient of the fit.ts loss (class-weighted
+ * BCE normalised by the share's weight sum, plus regularisers) is weighted by W_k / W (its sum of class
+ * weights over the batch's), which gives exactly the full-batch gradient (up to float rounding), and
+ * `optimizer` applies it. BatchNorm moving statistics become the sample-weighted mean of the shares'
+ * updates. Returns the batch loss. With BatchNorm, each share normalises by its own batch statistics
+ * (as with several GPUs in Keras), so gradients equal those of the single-thread step only without BN;
+ * dropout masks also differ by share: equivalent in distribution, not bitwise.
+ */
+export async function parallelTrainStep(pool: ModelWorkerPool, optimizer: tf.Optimizer, labels: number[], sampleWeights: number[]): Promise<number> {
+  const model = pool.model;
+  const n = labels.length;
+  if (n > pool.maxBatch) throw new Error(`batch of ${n} exceeds the pool's ${pool.maxBatch}`);
+  const shares = splitRange(n, pool.threads + 1).filter(([s, e]) => e > s);
+  const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
+  const W = sum(sampleWeights);
+  const frac = shares.map(([s, e]) => sum(sampleWeights.slice(s, e)) / W);
+  pool.syncWeights();
+  const pending = shares.slice(1).map(([s, e], k) => pool.grad(k, s, e, labels.slice(s, e), sampleWeights.slice(s, e)));
+  const vars = variablesAt(model, pool.trainable);
+  const [s0, e0] = shares[0];
+  const own = (() => {
+    try {
+      const x = tf.tensor4d(pool.inputs.subarray(s0 * pool.sampleSize, e0 * pool.sampleSize), [e0 - s0, ...(model.inputs[0].shape.slice(1) as [number, number, number])]);
+      const y = tf.tensor2d(labels.slice(s0, e0), [e0 - s0, 1]);
+      const w = tf.tensor2d(sampleWeights.slice(s0, e0), [e0 - s0, 1]);
+      try {
+        return shareGradients(model, vars, x, y, w);
+      } finally {
+        tf.dispose([x, y, w]);
+      }
+    } catch (e) {
+      // Let the workers finish before rethrowing so the pool stays usable.
+      return Promise.allSettled(pending).then(() => { throw e; });
+    }
+  })();
+  if (own instanceof Promise) return own;
+  const owned = own.grads.filter((g): g is tf.Tensor => g != null);
+  try {
+    const results = await Promise.all(pending);
+    const loss = own.loss * frac[0] + results.reduce((a, r, k) => a + r.loss * frac[k + 1], 0);
+    const named: tf.NamedTensorMap = {};
+    own.grads.forEach((g, j) => {
+      if (!g) return;
+      const i = pool.trainable[j];
+      named[vars[j].name] = tf.tidy(() => {
+        let acc = tf.mul(g, frac[0]);
+        results.forEach((r, k) => {
+          if (!r.hasGrad[j]) throw new Error(`model worker ${k + 1} found no gradient for ${vars[j].name}`);
+          acc = tf.add(acc, tf.mul(tf.tensor(weightView(pool.slots[k].result, pool.layout, i), g.shape, 'float32'), frac[k + 1]));
+        });
+        return acc;
+      });
+    });
+    owned.push(...Object.values(named));
+    // BatchNorm moving statistics: m = m_main + Σ_k f_k (m_k - m_main), f = share sizes / n (unchanged where all agree).
+    for (const i of pool.moving) {
+      if (results.length === 0) break;
+      const lv = model.weights[i];
+      const next = tf.tidy(() => {
+        const mine = lv.read();
+        let acc: tf.Tensor = mine;
+        results.forEach((_, k) => {
+          const [s, e] = shares[k + 1];
+          acc = tf.add(acc, tf.mul(tf.sub(tf.tensor(weightView(pool.slots[k].result, pool.layout, i), mine.shape, 'float32'), mine), (e - s) / n));
+        });
+        return acc === mine ? tf.clone(mine) : acc;
+      });
+      lv.write(next);
+      next.dispose();
+    }
+    optimizer.applyGradients(named);
+    return loss;
+  } finally {
+    tf.dispose(owned);
+  }
+}

@@ -1,0 +1,21 @@
+import os from 'node:os';
+
+/**
+ * Parses a `--workers` value: a positive integer, or `auto` for every core (`os.availableParallelism()`).
+ * Throws a message naming `source` otherwise.
+ */
+export function parseWorkers(value: string, source = '--workers'): number {
+  const v = value.trim().toLowerCase();
+  if (v === 'auto') return os.availableParallelism();
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new Error(`${source} must be a positive integer or auto (got "${value}")`);
+  return n;
+}
+
+/**
+ * Cores data-parallel training and inference will actually use on `backend`: the request on the single-threaded
+ * wasm and cpu backends, 1 on the native tensorflow backends (they already use every core).
+ */
+export function effectiveWorkers(requested: number, backend: string): number {
+  return backend === 'wasm' || backend === 'cpu' ? Math.max(1, Math.floor(requested)) : 1;
+}
