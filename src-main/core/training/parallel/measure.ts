@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { pathToFileURL } from 'node:url';
-import { parallelTrainStep } from './train-step.ts';
+import { parallelTrainStep, type StepTiming } from './train-step.ts';
 import { predictWithPool } from './predict-parallel.ts';
 import { shareGradients, variablesAt } from './share-loss.ts';
 import { ModelWorkerPool } from './worker-pool.ts';
@@ -18,6 +18,8 @@ export interface Throughput {
   steps: number;
   msPerStep: number;
   imagesPerSecond: number;
+  /** Training with workers: the last step's split (main share, worker shares, wait, total; ms). */
+  lastStep?: StepTiming;
 }
 
 function randomBatch(n: number, size: number, seed: number): { pixels: Float32Array[]; labels: number[] } {
@@ -42,8 +44,9 @@ export async function measureParallelTraining(model: tfl.LayersModel, workers: n
     const buf = pool ? pool.inputs : new Float32Array(batch * size);
     pixels.forEach((p, i) => buf.set(p, i * size));
     const vars = variablesAt(model, model.trainableWeights.map((w) => model.weights.indexOf(w)));
+    const timing: StepTiming = { main: 0, workers: [], wait: 0, total: 0 };
     const step = async () => {
-      if (pool) return parallelTrainStep(pool, optimizer, labels, sampleWeights);
+      if (pool) return parallelTrainStep(pool, optimizer, labels, sampleWeights, timing);
       const [x, y, w] = [tf.tensor4d(buf, [batch, ...shape]), tf.tensor2d(labels, [batch, 1]), tf.tensor2d(sampleWeights, [batch, 1])];
       const { loss, grads } = shareGradients(model, vars, x, y, w);
       const named: tf.NamedTensorMap = Object.fromEntries(grads.flatMap((g, j) => (g ? [[vars[j].name, g]] : [])));
@@ -55,7 +58,7 @@ export async function measureParallelTraining(model: tfl.LayersModel, workers: n
     const t0 = performance.now();
     for (let i = 0; i < steps; i++) await step();
     const ms = (performance.now() - t0) / steps;
-    return { workers, batch, steps, msPerStep: ms, imagesPerSecond: (batch * 1000) / ms };
+    return { workers, batch, steps, msPerStep: ms, imagesPerSecond: (batch * 1000) / ms, ...(pool ? { lastStep: timing } : {}) };
   } finally {
     optimizer.dispose();
     await pool?.terminate();
@@ -94,7 +97,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     const model = buildArchitecture(arch as 'seed-cnn', { inputSize: 128, channels: 1, seed: 1 });
     const t = await measureParallelTraining(model, w, Number(steps));
     const i = await measureParallelInference(model, w, Number(steps) * 2);
-    console.log(`${arch} 128x128x1 batch 32, wasm, ${w} core${w > 1 ? 's' : ''}: training ${t.msPerStep.toFixed(0)} ms/step = ${t.imagesPerSecond.toFixed(1)} img/s; inference ${i.msPerStep.toFixed(0)} ms/batch = ${i.imagesPerSecond.toFixed(1)} img/s`);
+    const split = t.lastStep ? ` (last step: main share ${t.lastStep.main.toFixed(0)} ms, worker shares ${t.lastStep.workers.map((v) => v.toFixed(0)).join('/')} ms, waited ${t.lastStep.wait.toFixed(0)} ms, total ${t.lastStep.total.toFixed(0)} ms)` : '';
+    console.log(`${arch} 128x128x1 batch 32, wasm, ${w} core${w > 1 ? 's' : ''}: training ${t.msPerStep.toFixed(0)} ms/step = ${t.imagesPerSecond.toFixed(1)} img/s${split}; inference ${i.msPerStep.toFixed(0)} ms/batch = ${i.imagesPerSecond.toFixed(1)} img/s`);
     model.dispose();
   }
   console.log(`numTensors=${tf.memory().numTensors}`);

@@ -80,7 +80,7 @@ export type ToWorker = InitMessage | GradMessage | PredictMessage;
 
 export type FromWorker =
   | { type: 'ready'; detail: string }
-  | { type: 'done'; id: number; loss: number; hasGrad: boolean[] }
+  | { type: 'done'; id: number; loss: number; hasGrad: boolean[]; ms: number }
   | { type: 'predicted'; id: number }
   | { type: 'error'; id: number | null; message: string; stack?: string };
 

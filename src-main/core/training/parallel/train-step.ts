@@ -3,6 +3,18 @@ import { splitRange, weightView } from './protocol.ts';
 import { shareGradients, variablesAt } from './share-loss.ts';
 import type { ModelWorkerPool } from './worker-pool.ts';
 
+/** Where the time of one parallel step went (ms), filled in when passed to `parallelTrainStep`. */
+export interface StepTiming {
+  /** The main thread's share (forward + backward). */
+  main: number;
+  /** Each worker's share, as the worker measured it. */
+  workers: number[];
+  /** Waiting for the workers after the main share. */
+  wait: number;
+  /** The whole step (sync, shares, combination, Adam). */
+  total: number;
+}
+
 /**
  * One data-parallel training step of `pool.model` on the first `labels.length` rows of `pool.inputs`
  * (the caller writes the batch there): the batch is split into contiguous shares, the main thread takes
@@ -14,7 +26,8 @@ import type { ModelWorkerPool } from './worker-pool.ts';
  * (as with several GPUs in Keras), so gradients equal those of the single-thread step only without BN;
  * dropout masks also differ by share: equivalent in distribution, not bitwise.
  */
-export async function parallelTrainStep(pool: ModelWorkerPool, optimizer: tf.Optimizer, labels: number[], sampleWeights: number[]): Promise<number> {
+export async function parallelTrainStep(pool: ModelWorkerPool, optimizer: tf.Optimizer, labels: number[], sampleWeights: number[], timing?: StepTiming): Promise<number> {
+  const t0 = performance.now();
   const model = pool.model;
   const n = labels.length;
   if (n > pool.maxBatch) throw new Error(`batch of ${n} exceeds the pool's ${pool.maxBatch}`);
@@ -43,8 +56,10 @@ export async function parallelTrainStep(pool: ModelWorkerPool, optimizer: tf.Opt
   })();
   if (own instanceof Promise) return own;
   const owned = own.grads.filter((g): g is tf.Tensor => g != null);
+  const t1 = performance.now();
   try {
     const results = await Promise.all(pending);
+    const t2 = performance.now();
     const loss = own.loss * frac[0] + results.reduce((a, r, k) => a + r.loss * frac[k + 1], 0);
     const named: tf.NamedTensorMap = {};
     own.grads.forEach((g, j) => {
@@ -77,6 +92,7 @@ export async function parallelTrainStep(pool: ModelWorkerPool, optimizer: tf.Opt
       next.dispose();
     }
     optimizer.applyGradients(named);
+    if (timing) Object.assign(timing, { main: t1 - t0, workers: results.map((r) => r.ms), wait: t2 - t1, total: performance.now() - t0 });
     return loss;
   } finally {
     tf.dispose(owned);

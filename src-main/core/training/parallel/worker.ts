@@ -41,6 +41,7 @@ async function onInit(m: InitMessage): Promise<void> {
 }
 
 function onGrad(m: Extract<ToWorker, { type: 'grad' }>): void {
+  const t0 = performance.now();
   const { sampleSize, inputs, result } = init!;
   const [h, w, c] = model!.inputs[0].shape.slice(1) as number[];
   loadWeights(m.version);
@@ -58,7 +59,7 @@ function onGrad(m: Extract<ToWorker, { type: 'grad' }>): void {
   for (const i of init!.moving) weightView(result, layout!, i).set(model!.weights[i].read().dataSync());
   // This model's moving statistics now differ from the shared weights: reload them next time.
   if (init!.moving.length) loadedVersion = -1;
-  post({ type: 'done', id: m.id, loss, hasGrad: grads.map((g) => g != null) });
+  post({ type: 'done', id: m.id, loss, hasGrad: grads.map((g) => g != null), ms: performance.now() - t0 });
 }
 
 function onPredict(m: Extract<ToWorker, { type: 'predict' }>): void {
