@@ -38,9 +38,10 @@ function maxRelDiff(a: Float32Array[], b: Float32Array[]): number {
   return worst;
 }
 
-async function trainWeights(arch: 'gap-cnn' | 'bn-cnn', workers: number, extra: Partial<FitOptions> = {}, dropout = 0): Promise<Float32Array[]> {
+async function trainWeights(arch: 'gap-cnn' | 'bn-cnn', workers: number, extra: Partial<FitOptions> = {}, dropout = 0, events: string[] = []): Promise<Float32Array[]> {
   const m = buildArchitecture(arch, { inputSize: S, filters: [4, 8], denseUnits: 4, seed: 3, dropout, l2: 1e-3 });
-  await fitModel(m, synthetic(24, 1), synthetic(8, 2), opts({ workers, ...extra }));
+  const onProgress: FitOptions['onProgress'] = (p) => events.push(p.kind === 'batch' ? `batch ${p.epoch}/${p.epochs} ${p.batch}/${p.batches}` : `epoch ${p.epoch} improved=${p.improved}`);
+  await fitModel(m, synthetic(24, 1), synthetic(8, 2), opts({ workers, onProgress, ...extra }));
   const w = m.getWeights().map((t) => t.dataSync() as Float32Array);
   m.dispose();
   return w;
@@ -62,9 +63,12 @@ test('splitRange and the --workers value', () => {
 
 test('2 workers give the same weights as 1 after 3 Adam steps (no dropout, no BatchNorm, class weights + L2)', async () => {
   const before = tf.memory().numTensors;
-  const one = await trainWeights('gap-cnn', 1);
-  const two = await trainWeights('gap-cnn', 2);
+  const [ev1, ev2]: string[][] = [[], []];
+  const one = await trainWeights('gap-cnn', 1, {}, 0, ev1);
+  const two = await trainWeights('gap-cnn', 2, {}, 0, ev2);
   assert.equal(tf.memory().numTensors, before, 'tensors leaked on the main thread');
+  assert.deepEqual(ev2, ev1, 'progress events differ');
+  assert.equal(ev1.length, 4);
   const d = maxRelDiff(two, one);
   assert.ok(d < 1e-4, `max relative difference ${d}`);
   // A batch that does not split evenly (8 = 3 + 3 + 2) across 3 cores gives the same too.
