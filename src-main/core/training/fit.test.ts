@@ -115,3 +115,29 @@ test('checkpoint and resume: a run stopped after epoch 1 continues to the same e
     tmp.cleanup();
   }
 });
+
+test('dropout draws fresh masks every step (a seeded tfjs Dropout alone repeats its mask), still reproducible', async () => {
+  const tfl = await import('@tensorflow/tfjs-layers');
+  const build = () => {
+    const m = tfl.sequential();
+    m.add(tfl.layers.flatten({ inputShape: [2, 2, 1] }));
+    m.add(tfl.layers.dense({ units: 8, activation: 'relu', kernelInitializer: tfl.initializers.ones(), name: 'hidden' }));
+    m.add(tfl.layers.dropout({ rate: 0.5, seed: 11 }));
+    m.add(tfl.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: tfl.initializers.zeros(), name: 'out' }));
+    return m;
+  };
+  const ds: ArrayDataset = { pixels: Array.from({ length: 16 }, (_, i) => new Float32Array([0.1 + i / 32, 0.2, 0.3, i % 2])), labels: Array.from({ length: 16 }, (_, i) => i % 2) };
+  const run = async () => {
+    const m = build();
+    // Batch size 1: with a repeated mask the same hidden units would be dropped at every step and their output weights never move.
+    await fitModel(m, ds, ds, { ...opts(), height: 2, width: 2, channels: 1, batchSize: 1, epochs: 1 });
+    const k = Array.from(m.getLayer('out').getWeights()[0].dataSync());
+    m.dispose();
+    return k;
+  };
+  const before = tf.memory().numTensors;
+  const k = await run();
+  assert.ok(k.every((v) => v !== 0), `some output weights never trained: ${k.join(', ')}`);
+  assert.deepEqual(await run(), k, 'same seed, same weights');
+  assert.equal(tf.memory().numTensors, before);
+});

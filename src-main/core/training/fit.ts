@@ -4,6 +4,7 @@ import { applyAffine, drawAffine, type AugmentRanges } from '../augment/affine.t
 import { createRng } from '../dataset/rng.ts';
 import { auc } from '../evaluation/metrics.ts';
 import { effectiveWorkers } from './parallel/workers-option.ts';
+import { dropoutLayers, reseedDropout } from './dropout-seed.ts';
 import { parallelTrainStep } from './parallel/train-step.ts';
 import { PredictionCancelled, predictWithPool } from './parallel/predict-parallel.ts';
 import { weightedBce } from './parallel/share-loss.ts';
@@ -139,6 +140,7 @@ export async function fitModel(model: tfl.LayersModel, train: ArrayDataset, val:
   let sinceBest = r?.sinceBest ?? 0;
   let sinceLr = r?.sinceLr ?? 0;
   const n = train.labels.length;
+  const dropouts = dropoutLayers(model);
   const batches = Math.ceil(n / o.batchSize);
   const started = Date.now();
   let seen = 0;
@@ -158,7 +160,9 @@ export async function fitModel(model: tfl.LayersModel, train: ArrayDataset, val:
         if (o.signal?.aborted) throw new TrainingCancelled('training cancelled');
         const idx = order.slice(b * o.batchSize, (b + 1) * o.batchSize);
         const { buf, labels, weights } = stack(train, idx, o, rnd, pool?.inputs);
-        if (pool) lossSum += (await parallelTrainStep(pool, optimizer, labels, weights)) * idx.length;
+        const dropoutSeed = Math.floor(rnd() * 2147483647);
+        reseedDropout(dropouts, dropoutSeed);
+        if (pool) lossSum += (await parallelTrainStep(pool, optimizer, labels, weights, undefined, dropoutSeed)) * idx.length;
         else {
           const x = tf.tensor4d(buf, [idx.length, o.height, o.width, o.channels]);
           const y = tf.tensor2d(labels, [idx.length, 1]);

@@ -66,6 +66,8 @@ export interface GradMessage {
   end: number;
   labels: number[];
   sampleWeights: number[];
+  /** Seed for this share's dropout masks (fresh each step; see dropout-seed.ts). */
+  dropoutSeed?: number;
 }
 
 export interface PredictMessage {

@@ -26,7 +26,7 @@ export interface StepTiming {
  * (as with several GPUs in Keras), so gradients equal those of the single-thread step only without BN;
  * dropout masks also differ by share: equivalent in distribution, not bitwise.
  */
-export async function parallelTrainStep(pool: ModelWorkerPool, optimizer: tf.Optimizer, labels: number[], sampleWeights: number[], timing?: StepTiming): Promise<number> {
+export async function parallelTrainStep(pool: ModelWorkerPool, optimizer: tf.Optimizer, labels: number[], sampleWeights: number[], timing?: StepTiming, dropoutSeed?: number): Promise<number> {
   const t0 = performance.now();
   const model = pool.model;
   const n = labels.length;
@@ -36,7 +36,7 @@ export async function parallelTrainStep(pool: ModelWorkerPool, optimizer: tf.Opt
   const W = sum(sampleWeights);
   const frac = shares.map(([s, e]) => sum(sampleWeights.slice(s, e)) / W);
   pool.syncWeights();
-  const pending = shares.slice(1).map(([s, e], k) => pool.grad(k, s, e, labels.slice(s, e), sampleWeights.slice(s, e)));
+  const pending = shares.slice(1).map(([s, e], k) => pool.grad(k, s, e, labels.slice(s, e), sampleWeights.slice(s, e), dropoutSeed == null ? undefined : dropoutSeed + 104729 * (k + 1)));
   const vars = variablesAt(model, pool.trainable);
   const [s0, e0] = shares[0];
   const own = (() => {

@@ -99,8 +99,8 @@ export class ModelWorkerPool {
   }
 
   /** Posts a training share (rows [start, end) of `inputs`) to worker `k`. */
-  grad(k: number, start: number, end: number, labels: number[], sampleWeights: number[]): Promise<Extract<FromWorker, { type: 'done' }>> {
-    return this.send(this.slots[k], { type: 'grad', id: this.nextId++, version: this.version, start, end, labels, sampleWeights }) as never;
+  grad(k: number, start: number, end: number, labels: number[], sampleWeights: number[], dropoutSeed?: number): Promise<Extract<FromWorker, { type: 'done' }>> {
+    return this.send(this.slots[k], { type: 'grad', id: this.nextId++, version: this.version, start, end, labels, sampleWeights, dropoutSeed }) as never;
   }
 
   /** Posts a prediction share (rows [start, end) of `inputs`, written to the same rows of `outputs`) to worker `k`. */

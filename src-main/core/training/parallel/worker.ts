@@ -6,6 +6,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { initEngine } from '../../engine/backend.ts';
 import { layoutOf, weightView, type FromWorker, type InitMessage, type ToWorker, type WeightLayout } from './protocol.ts';
 import { shareGradients, variablesAt } from './share-loss.ts';
+import { dropoutLayers, reseedDropout } from '../dropout-seed.ts';
 
 const port = parentPort;
 if (!port) throw new Error('worker.ts must run in a worker thread');
@@ -45,6 +46,7 @@ function onGrad(m: Extract<ToWorker, { type: 'grad' }>): void {
   const { sampleSize, inputs, result } = init!;
   const [h, w, c] = model!.inputs[0].shape.slice(1) as number[];
   loadWeights(m.version);
+  if (m.dropoutSeed != null) reseedDropout(dropoutLayers(model!), m.dropoutSeed);
   const n = m.end - m.start;
   const x = tf.tensor4d(inputs.subarray(m.start * sampleSize, m.end * sampleSize), [n, h, w, c]);
   const y = tf.tensor2d(m.labels, [n, 1]);
