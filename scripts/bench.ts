@@ -1,186 +1,110 @@
-// `npm run bench`: throughput of the model alone and of `cxr classify` (decode included) on each
-// available TensorFlow.js backend and on onnxruntime-node (the yardstick: the fastest CPU runtime
-// here), at batch 1 and 32, with achieved GFLOP/s and each row's ratio to onnxruntime and to tfjs
-// `cpu`, all measured in the same run. Uses the shipped default model and ../shared/data/test-dev
-// (full-resolution JPEGs). BENCH_BACKENDS=wasm,onnx limits the rows.
+// `npm run bench`: issue #4's benchmark in one run. For the default model (read from its metadata)
+// and the seed-like reference CNN: model-only inference (batch 1, 32) on every tfjs backend and on
+// onnxruntime-node (the yardstick; its CUDA provider too when present), end-to-end `cxr classify` on
+// ../shared/data/test-dev with start-up excluded, sharp decode-only, training images/s per engine,
+// activations + Grad-CAM, and the peak RSS of a 2,000-image classify; then the targets, met or not.
+// Prints the table and writes it to bench/results.md. Knobs (BENCH_BACKENDS, BENCH_PARTS,
+// BENCH_SCALE, …): see bench/README.md.
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
-import path from 'node:path';
 import os from 'node:os';
-import { classifyFiles } from '../src-main/core/classify/classify-files.ts';
+import path from 'node:path';
+import type { BackendName } from '../src-shared/types.ts';
 import { listImageFiles } from '../src-main/core/dataset/list-files.ts';
 import { BACKEND_NAMES, initEngine, probeBackends } from '../src-main/core/engine/backend.ts';
-import { tfjsPredictor, type Predictor } from '../src-main/core/inference/predictor.ts';
-import { onnxPredictor } from '../src-main/core/inference/onnx-predictor.ts';
-import { convertToOnnx } from '../src-main/core/onnx/convert-model.ts';
-import { loadForModel } from '../src-main/core/imaging/preprocess.ts';
 import { writeFileAtomic } from '../src-main/core/fs/atomic-write.ts';
-import { openExplainModel } from '../src-main/core/explain/explain-model.ts';
-import { layerActivations } from '../src-main/core/explain/activations.ts';
-import { gradCam } from '../src-main/core/explain/gradcam.ts';
-import { buildTransferModel } from '../src-main/core/transfer/backbone.ts';
-import { flopsPerImage } from '../src-main/core/models/flops.ts';
 import { sharedDataDir } from '../src-main/core/models/paths.ts';
-import { loadStoredModel, resolveModel } from '../src-main/core/models/store.ts';
+import { ortVersion } from '../src-main/core/onnx/ort-session.ts';
+import { classifyE2e, decodeOnly } from './bench/classify.ts';
+import { benchConfig, type EngineKey } from './bench/config.ts';
+import { explainRows } from './bench/explain.ts';
+import { nvidiaGpus, ortCudaProvider } from './bench/gpu.ts';
+import { classifyMemory } from './bench/memory.ts';
+import { onnxModelOnly, tfjsEngineName, tfjsModelOnly } from './bench/model-only.ts';
+import { defaultNetwork, networkGflop, referenceNetwork, type Network } from './bench/networks.ts';
+import { renderReport } from './bench/report.ts';
+import { fmt, imagesPerSecond, unavailableRow, type Row } from './bench/rows.ts';
+import { evaluateTargets, pipelineLimitOf } from './bench/targets.ts';
+import { onnxTrainingRow, tfjsTraining } from './bench/training.ts';
+import { parallelInference, parallelTraining } from './bench/training-parallel.ts';
 
-interface Row { backend: string; bench: string; batch: number; images: number; seconds: number; gflop: number }
+const cfg = benchConfig();
+const load = os.loadavg()[0];
+const cores = os.availableParallelism();
+const gpu = nvidiaGpus();
+const cuda = ortCudaProvider();
+const wants = (e: EngineKey) => cfg.engines.has(e);
 
-async function timeIt(fn: () => Promise<void>, minSeconds: number, maxRuns: number): Promise<{ runs: number; seconds: number }> {
-  await fn();
-  let runs = 0;
-  const t0 = performance.now();
-  while (runs < maxRuns && (performance.now() - t0) / 1000 < minSeconds) {
-    await fn();
-    runs++;
-  }
-  return { runs, seconds: (performance.now() - t0) / 1000 };
+const def = await defaultNetwork(cfg.model);
+const ref = referenceNetwork(cfg.referencePadding);
+const networks: Network[] = [ref, def];
+const gflop = new Map<string, number>();
+await initEngine({ backend: 'wasm', chosenBy: 'bench' });
+for (const n of networks) {
+  const m = await n.load();
+  gflop.set(n.key, networkGflop(m));
+  m.dispose();
 }
 
-const stored = await resolveModel('default');
-const testDev = path.join(sharedDataDir(), 'test-dev');
-const haveData = existsSync(testDev);
-if (!haveData) console.log(`note: ${testDev} not found; skipping the classify (decode + model) rows`);
-const files = haveData ? (await listImageFiles([testDev])).files : [];
-const available = (await probeBackends()).filter((c) => c.available).map((c) => c.name);
-const only = process.env.BENCH_BACKENDS?.split(',');
-const backends = BACKEND_NAMES.filter((b) => available.includes(b) && (!only || only.includes(b)));
 const rows: Row[] = [];
-const md = stored.metadata;
-console.log(`model ${md.id} v${md.version} (${md.architecture}, ${md.input.width}×${md.input.height}×${md.input.channels}); ${os.availableParallelism()} cores (${os.cpus()[0]?.model}); backends: ${backends.join(', ')}`);
-
-for (const backend of backends) {
-  const engine = await initEngine({ backend, chosenBy: 'bench' });
-  const model = await loadStoredModel(stored);
-  const gflopPerImage = flopsPerImage(model) / 1e9;
-  const slow = backend === 'cpu';
-  for (const batch of [1, 32]) {
-    const x = tf.randomUniform([batch, md.input.height, md.input.width, md.input.channels]);
-    const { runs, seconds } = await timeIt(async () => {
-      const y = model.predict(x) as tf.Tensor;
-      await y.data();
-      y.dispose();
-    }, slow ? 4 : 3, slow ? (batch === 1 ? 8 : 1) : 1000);
-    x.dispose();
-    rows.push({ backend, bench: 'model alone', batch, images: runs * batch, seconds, gflop: gflopPerImage * runs * batch });
-    console.log(`  ${backend} model batch ${batch}: ${((runs * batch) / seconds).toFixed(1)} images/s`);
-  }
-  if (files.length) {
-    const predictor = tfjsPredictor(model, md);
-    for (const batch of [1, 32]) {
-      const subset = slow ? files.slice(0, 32) : files;
-      const out = await classifyFiles({ files: subset, metadata: md, predictor, engine, batchSize: batch });
-      rows.push({ backend, bench: 'classify (decode+model)', batch, images: out.records.length, seconds: out.seconds, gflop: gflopPerImage * out.records.length });
-      console.log(`  ${backend} classify batch ${batch}: ${(out.records.length / out.seconds).toFixed(1)} images/s`);
-    }
-  }
-  model.dispose();
+const candidates = await probeBackends();
+const backends: BackendName[] = [];
+for (const b of BACKEND_NAMES.filter((b) => wants(b))) {
+  const c = candidates.find((x) => x.name === b);
+  if (c?.available) backends.push(b);
+  else rows.push(unavailableRow(def.key, tfjsEngineName(b), 'model only', c?.detail ?? 'not probed'));
 }
+const cudaWhy = !cuda.present ? cuda.detail : !gpu.found ? `CUDA provider installed but ${gpu.detail}` : undefined;
 
-async function benchPredictor(name: string, predictor: Predictor, gflopPerImage: number, engine: Awaited<ReturnType<typeof initEngine>>) {
-  for (const batch of [1, 32]) {
-    const x = new Float32Array(batch * md.input.height * md.input.width * md.input.channels).map(() => Math.random());
-    const { runs, seconds } = await timeIt(async () => {
-      await predictor.predict(x, batch);
-    }, 3, 1000);
-    rows.push({ backend: name, bench: 'model alone', batch, images: runs * batch, seconds, gflop: gflopPerImage * runs * batch });
-    console.log(`  ${name} model batch ${batch}: ${((runs * batch) / seconds).toFixed(1)} images/s`);
-  }
-  for (const batch of [1, 32]) {
-    if (!files.length) break;
-    const out = await classifyFiles({ files, metadata: md, predictor, engine, batchSize: batch });
-    rows.push({ backend: name, bench: 'classify (decode+model)', batch, images: out.records.length, seconds: out.seconds, gflop: gflopPerImage * out.records.length });
-    console.log(`  ${name} classify batch ${batch}: ${(out.records.length / out.seconds).toFixed(1)} images/s`);
-  }
-}
+const testDev = path.join(sharedDataDir(), 'test-dev');
+const all = existsSync(testDev) ? (await listImageFiles([testDev])).files : [];
+const files = cfg.files ? all.slice(0, cfg.files) : all;
+if (!files.length) console.log(`note: no images in ${testDev}; the classify, decode-only and explain rows are skipped`);
 
-if (!only || only.includes('onnx')) {
-  try {
-    const engine = await initEngine({ backend: 'wasm', chosenBy: 'bench' });
-    const model = await loadStoredModel(stored);
-    const gflopPerImage = flopsPerImage(model) / 1e9;
-    const predictor = await onnxPredictor(convertToOnnx(model), md);
-    model.dispose();
-    await benchPredictor('onnxruntime', predictor, gflopPerImage, engine);
-    predictor.dispose();
-  } catch (e) {
-    console.log(`  onnxruntime: not measured (${(e as Error).message.split('\n')[0]})`);
-  }
-}
-
-if (files.length) {
-  // Decode only: read, hash, decode and resize with sharp, 2 in flight per core (no model).
-  const t0 = performance.now();
-  let next = 0;
-  await Promise.all(Array.from({ length: 2 * os.availableParallelism() }, async () => {
-    while (next < files.length) await loadForModel(files[next++], md.input);
-  }));
-  const seconds = (performance.now() - t0) / 1000;
-  rows.push({ backend: 'sharp', bench: 'decode only', batch: 0, images: files.length, seconds, gflop: 0 });
-}
-
-// Training on wasm (with our gradient kernels): a few Adam steps of the default architecture, batch 32.
-if (!only || only.includes('wasm')) {
-  await initEngine({ backend: 'wasm', chosenBy: 'bench' });
-  const model = await loadStoredModel(stored);
-  const opt = tf.train.adam(1e-4);
-  const x = tf.randomUniform([32, md.input.height, md.input.width, md.input.channels]);
-  const y = tf.ones([32, 1]);
-  const { runs, seconds } = await timeIt(async () => {
-    const loss = opt.minimize(() => tf.mean(tf.losses.logLoss(y, model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar, true);
-    await loss!.data();
-    loss!.dispose();
-  }, 8, 20);
-  rows.push({ backend: 'wasm', bench: 'training step', batch: 32, images: runs * 32, seconds, gflop: (3 * flopsPerImage(model) * runs * 32) / 1e9 });
-  tf.dispose([x, y]);
-  opt.dispose();
-  model.dispose();
-}
-
-// Seeing inside the model: all activations + Grad-CAM for one test-dev image (warm).
-if (files.length && (!only || only.includes('wasm'))) {
-  const ref = await openExplainModel('default');
-  const image = files[0];
-  await layerActivations(ref, image);
-  await gradCam(ref, image);
-  const t0 = performance.now();
-  const n = 5;
-  for (let i = 0; i < n; i++) {
-    await layerActivations(ref, image);
-    await gradCam(ref, image);
-  }
-  rows.push({ backend: 'wasm', bench: 'all activations + Grad-CAM', batch: 1, images: n, seconds: (performance.now() - t0) / 1000, gflop: 0 });
-
-  // The same for a 224×224 MobileNetV2-based model (the backbone that ships in nsfwjs + our head).
-  const tm = await buildTransferModel({ base: 'mobilenetv2', inputSize: 224, resize: 'crop', seed: 1 });
-  const mref = { model: tm.model, metadata: { id: 'mobilenetv2-bench', input: tm.input, classNames: ['NORMAL', 'PNEUMONIA'], positiveClass: 'PNEUMONIA', output: 'sigmoid' as const, threshold: 0.5 } };
-  await layerActivations(mref, image);
-  await gradCam(mref, image);
-  const t1 = performance.now();
-  for (let i = 0; i < 3; i++) {
-    await layerActivations(mref, image);
-    await gradCam(mref, image);
-  }
-  rows.push({ backend: 'wasm', bench: 'all activations + Grad-CAM, MobileNetV2 224', batch: 1, images: 3, seconds: (performance.now() - t1) / 1000, gflop: 0 });
-  tm.model.dispose();
-}
-
-const ips = (r: Row) => r.images / r.seconds;
-const peer = (r: Row, backend: string) => rows.find((c) => c.backend === backend && c.bench === r.bench && c.batch === r.batch);
-const ratio = (r: Row, backend: string) => {
-  const c = peer(r, backend);
-  return c ? (ips(r) / ips(c)).toFixed(2) : 'n/a';
-};
-const lines = [
-  `model ${md.id} v${md.version}, ${(flopsPerImage(await loadStoredModel(stored)) / 1e9).toFixed(3)} GFLOP/image; ${os.availableParallelism()} cores; ${new Date().toISOString()}`,
+const header = [
+  `# npm run bench — ${new Date().toISOString()}`,
   '',
-  '| engine/backend | benchmark | batch | images/s | ms/image | GFLOP/s | × onnxruntime (yardstick) | × tfjs cpu |',
-  '|---|---|---|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.backend} | ${r.bench} | ${r.batch || '–'} | ${ips(r).toFixed(1)} | ${(1000 / ips(r)).toFixed(2)} | ${r.gflop ? (r.gflop / r.seconds).toFixed(1) : '–'} | ${ratio(r, 'onnxruntime')} | ${ratio(r, 'cpu')} |`),
-  '',
-  'Ratios compare images/s with onnxruntime-node (the fastest CPU runtime here, the yardstick) and with the pure-JavaScript tfjs `cpu` backend, measured in this same run on the same network.',
-  'Training-step GFLOP/s counts forward + backward as 3× the forward FLOPs. "all activations + Grad-CAM" is one image, end to end (decode included); its ms/image column is the time per image.',
-  'Classify rows include reading, hashing, decoding and resizing the full-resolution test-dev JPEGs with sharp; "decode only" is that part alone.',
+  `- machine: ${cores} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), ${fmt(os.totalmem() / 2 ** 30, 0)} GiB; load average at start ${load.toFixed(2)}${load > 0.5 ? ' (busy: other processes were running)' : ''}`,
+  `- software: Node ${process.version}, tfjs ${tf.version_core}, onnxruntime-node ${(await ortVersion()) ?? 'not loadable'}; tfjs backends available: ${candidates.filter((c) => c.available).map((c) => c.name).join(', ')}`,
+  `- GPU: ${gpu.detail}; tfjs-node-gpu: ${candidates.find((c) => c.name === 'tensorflow-gpu')?.detail ?? '–'}; onnxruntime CUDA: ${cuda.present ? cuda.detail : 'not installed'}`,
+  ...networks.map((n) => `- ${n === def ? 'default' : n.key} network: ${n.label}; ${fmt(gflop.get(n.key)!, 3)} GFLOP/image (forward)`),
+  `- test-dev: ${files.length} full-resolution images from ${testDev}`,
 ];
-console.log('\n' + lines.join('\n'));
-await writeFileAtomic(path.join('bench', 'results.md'), `# npm run bench\n\n${lines.join('\n')}\n`);
+console.log(header.join('\n'));
+
+if (cfg.parts.has('model')) {
+  for (const n of networks) {
+    for (const b of backends) rows.push(...await tfjsModelOnly(n, b, cfg.scale));
+    if (backends.includes('wasm')) rows.push(await parallelInference(n, cfg.scale));
+    if (wants('onnx') || wants('onnx-cuda')) rows.push(...await onnxModelOnly(n, cfg.scale, { wanted: wants('onnx-cuda'), why: cudaWhy }));
+  }
+}
+
+if (cfg.parts.has('classify') && files.length >= 2) {
+  rows.push(await decodeOnly(def.key, files, def.metadata.input));
+  rows.push(...await classifyE2e(def, files, { onnx: wants('onnx'), backends, gflop: gflop.get(def.key)! }));
+}
+
+if (cfg.parts.has('training')) {
+  rows.push(...await tfjsTraining(ref, backends, { scale: cfg.scale, cpuStep: cfg.cpuTraining }));
+  if (backends.includes('wasm')) rows.push(await parallelTraining(ref, cfg.scale));
+  if (wants('onnx')) rows.push(onnxTrainingRow(ref.key));
+  rows.push(...await tfjsTraining(def, backends, { scale: cfg.scale, cpuStep: false }));
+}
+
+if (cfg.parts.has('explain') && files.length) rows.push(...await explainRows(def, files[0]));
+
+if (cfg.parts.has('memory') && cfg.memoryImages > 0) rows.push(await classifyMemory(cfg.memoryImages, def.stored?.dir, def.key));
+
+// The end-to-end rows' ratio to the pipeline limit 1 / (1/decode-only + 1/best model-only), same run.
+const limit = pipelineLimitOf(rows, def.key);
+for (const r of rows.filter((r) => r.bench === 'classify e2e' && !r.unavailable)) {
+  r.note = limit ? `${fmt(imagesPerSecond(r) / limit.limit, 2)}× pipeline limit (${fmt(limit.limit)} img/s); ${r.note}` : `no pipeline limit (needs decode-only and model-only rows); ${r.note}`;
+}
+
+const targets = evaluateTargets(rows, { defaultNetwork: def.key, referenceNetwork: ref.key });
+const report = renderReport(header, rows, targets, networks.map((n) => n.key));
+console.log('\n' + report.slice(header.length).join('\n'));
+await writeFileAtomic(path.join('bench', 'results.md'), report.join('\n') + '\n');
 console.log('\n(also written to bench/results.md)');
+process.exit(0); // a worker pool left behind by a failed multi-worker row must not keep the bench alive

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-const roots = ['src-main', 'src-shared', 'test'];
+const roots = ['src-main', 'src-shared', 'test', 'scripts'];
 const files = [];
 function walk(dir) {
   let entries;

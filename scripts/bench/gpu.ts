@@ -1,0 +1,64 @@
+// GPUs: is there an NVIDIA GPU, is onnxruntime-node's CUDA provider installed, and an onnxruntime
+// CUDA session as a Predictor. Everything here works offline and reports what is missing.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { ModelMetadata } from '../../src-shared/types.ts';
+import type { Predictor } from '../../src-main/core/inference/predictor.ts';
+import { loadOrt } from '../../src-main/core/onnx/ort-session.ts';
+
+const require = createRequire(import.meta.url);
+
+/** The NVIDIA GPU(s) nvidia-smi lists, or why none was found. */
+export function nvidiaGpus(): { found: boolean; detail: string } {
+  const r = spawnSync('nvidia-smi', ['--query-gpu=name,memory.total,driver_version', '--format=csv,noheader'], { encoding: 'utf8', timeout: 10_000 });
+  if (r.error) return { found: false, detail: existsSync('/proc/driver/nvidia/version') ? 'NVIDIA driver loaded but nvidia-smi failed' : 'no NVIDIA GPU (no nvidia-smi)' };
+  const names = r.stdout.trim().split('\n').filter(Boolean);
+  return names.length && r.status === 0 ? { found: true, detail: names.join('; ') } : { found: false, detail: `nvidia-smi: ${(r.stderr || r.stdout).trim().split('\n')[0] || 'no GPU listed'}` };
+}
+
+/** Where onnxruntime-node keeps its native libraries on this platform. */
+function ortBinDir(): string | null {
+  try {
+    const pkg = path.dirname(require.resolve('onnxruntime-node/package.json'));
+    return path.join(pkg, 'bin', 'napi-v6', process.platform, process.arch);
+  } catch {
+    return null;
+  }
+}
+
+/** Whether onnxruntime-node's CUDA execution provider library is installed (it is not bundled in the npm package). */
+export function ortCudaProvider(): { present: boolean; detail: string } {
+  const dir = ortBinDir();
+  if (!dir) return { present: false, detail: 'onnxruntime-node is not installed' };
+  const lib = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
+  if (existsSync(path.join(dir, lib))) return { present: true, detail: `${lib} in ${dir}` };
+  return {
+    present: false,
+    detail: `onnxruntime-node's CUDA provider is not installed (no ${lib} beside its binding; see bench/README.md)`,
+  };
+}
+
+/** An onnxruntime session on the CUDA provider only (no silent CPU fallback) as a Predictor. */
+export async function onnxCudaPredictor(onnx: Uint8Array, md: ModelMetadata): Promise<Predictor> {
+  const ort = await loadOrt();
+  const session = await ort.InferenceSession.create(onnx, { executionProviders: ['cuda'], graphOptimizationLevel: 'all' });
+  const { height, width, channels } = md.input;
+  const positive = md.classNames.indexOf(md.positiveClass);
+  return {
+    engine: `onnxruntime-node ${ort.env.versions.node ?? ort.env.versions.common} cuda`,
+    async predict(batch, n) {
+      const result = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', batch, [n, height, width, channels]) });
+      const y = result[session.outputNames[0]];
+      const k = y.dims[1] ?? 1;
+      const data = y.data as Float32Array;
+      const out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = data[i * k + (k > 1 ? positive : 0)];
+      return out;
+    },
+    dispose() {
+      session.release().catch(() => undefined);
+    },
+  };
+}
