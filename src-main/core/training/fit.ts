@@ -5,6 +5,7 @@ import { createRng } from '../dataset/rng.ts';
 import { auc } from '../evaluation/metrics.ts';
 import { effectiveWorkers } from './parallel/workers-option.ts';
 import { dropoutLayers, reseedDropout } from './dropout-seed.ts';
+import { accumulatedStep, microBatchSize } from './micro-batch.ts';
 import { parallelTrainStep } from './parallel/train-step.ts';
 import { PredictionCancelled, predictWithPool } from './parallel/predict-parallel.ts';
 import { weightedBce } from './parallel/share-loss.ts';
@@ -48,6 +49,8 @@ export interface FitOptions {
   /** Halve the learning rate after this many epochs without improvement. */
   lrPatience: number;
   onProgress?: (p: TrainProgress) => void;
+  /** A line for the user (e.g. that the batch is taken in micro-batches). */
+  onLog?: (line: string) => void;
   signal?: AbortSignal;
   /** Continue from a checkpointed state (weights already in the model). */
   resume?: FitState;
@@ -141,6 +144,8 @@ export async function fitModel(model: tfl.LayersModel, train: ArrayDataset, val:
   let sinceLr = r?.sinceLr ?? 0;
   const n = train.labels.length;
   const dropouts = dropoutLayers(model);
+  const micro = microBatchSize(model, o.batchSize, tf.getBackend());
+  if (micro < o.batchSize) o.onLog?.(`batch ${o.batchSize} does not fit the ${tf.getBackend()} backend's memory in one pass: gradients are accumulated over micro-batches of ${micro}`);
   const batches = Math.ceil(n / o.batchSize);
   const started = Date.now();
   let seen = 0;
@@ -163,6 +168,7 @@ export async function fitModel(model: tfl.LayersModel, train: ArrayDataset, val:
         const dropoutSeed = Math.floor(rnd() * 2147483647);
         reseedDropout(dropouts, dropoutSeed);
         if (pool) lossSum += (await parallelTrainStep(pool, optimizer, labels, weights, undefined, dropoutSeed)) * idx.length;
+        else if (idx.length > micro) lossSum += accumulatedStep(model, optimizer, buf, [o.height, o.width, o.channels], labels, weights, micro) * idx.length;
         else {
           const x = tf.tensor4d(buf, [idx.length, o.height, o.width, o.channels]);
           const y = tf.tensor2d(labels, [idx.length, 1]);

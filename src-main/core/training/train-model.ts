@@ -140,7 +140,7 @@ export async function trainAndSave(req: TrainRequest): Promise<{ metadata: Model
   let phases: PhaseSummary[] | undefined;
   const fitOptions = {
     height: input.height, width: input.width, channels: input.channels, epochs: req.epochs, batchSize: req.batchSize, learningRate: req.learningRate,
-    seed: req.seed, classWeights, augment, patience: req.patience, lrPatience: 3, onProgress: req.onProgress, signal: req.signal, resume, workers,
+    seed: req.seed, classWeights, augment, patience: req.patience, lrPatience: 3, onProgress: req.onProgress, signal: req.signal, resume, workers, onLog: log,
     onEpochEnd: tm ? undefined : (state: FitState) => writeCheckpoint(ckDir, model, state, fingerprint),
   };
   const fitDs = { pixels: fitData.pixels, labels: fitData.labels };
