@@ -43,6 +43,15 @@ test('Ctrl-C after epoch 1 leaves a checkpoint; --resume finishes the same run',
   assert.deepEqual((md.training?.hyperparameters.augment as { shear: number }).shear, 5);
   assert.ok(!md.training?.command.includes('--resume'));
   assert.ok(!existsSync(ck), 'checkpoint removed after saving');
+  // The same run without interruption ends with the same weights (Adam's state is checkpointed too).
+  const straight = await cxr([...args.map((a) => (a === 'resumable' ? 'straight' : a))], env);
+  assert.equal(straight.code, 0, straight.stderr);
+  const weights = (id: string) => new Float32Array(readFileSync(path.join(env.CXR_HOME, 'models', id, 'weights.bin')).buffer.slice(0));
+  const [a, b] = [weights('resumable'), weights('straight')];
+  assert.equal(a.length, b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / Math.max(1e-3, Math.abs(b[i])));
+  assert.ok(worst <= 1e-4, `resumed and uninterrupted weights differ (max rel. diff ${worst})`);
 });
 
 test('bad training flags are usage errors naming the flag', async () => {

@@ -23,7 +23,7 @@ Trains a CNN from scratch on <data-folder> laid out train/{NORMAL,PNEUMONIA} (+ 
 The epoch and the decision threshold are chosen on a seeded, stratified hold-out of train plus val/;
 test/ and test-dev/ are never used. The model is saved to --out or to the user's model folder under --id.
 After every epoch a checkpoint is written to <model folder>.checkpoint/; after a crash or Ctrl-C, the same
-command with --resume continues to the same epoch count (the optimizer restarts). Augmentation: rotation and
+command with --resume continues to the same epoch count (optimizer state included). Augmentation: rotation and
 shear in degrees, shift as a fraction of the size, zoom/contrast as fractions, brightness and noise (Gaussian sd)
 in scaled pixel units; horizontal flip is off unless --hflip (the heart is on the patient's left).
 Transfer learning (--base): a pretrained conv base (mobilenetv2: nsfwjs's MobileNetV2, shipped, /255, 3 channels;

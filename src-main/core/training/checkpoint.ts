@@ -1,7 +1,8 @@
 /**
  * Training checkpoints: after every epoch, `<model dir>.checkpoint/` is replaced atomically with the
  * current weights (model.json + weights.bin), the best epoch's weights and the loop state (history,
- * learning rate, patience counters, random draws). No optimizer state: Adam restarts on resume.
+ * learning rate, patience counters, random draws) and Adam's state (optimizer.bin), so a resumed run
+ * continues where it stopped.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -20,26 +21,43 @@ interface StateFile {
   schemaVersion: 1;
   /** The settings the run was started with; a resume must match them. */
   fingerprint: Record<string, unknown>;
-  state: Omit<FitState, 'best'> & { best: { auc: number | null; loss: number | null; epoch: number; weights: boolean } };
+  state: Omit<FitState, 'best' | 'optimizer'> & {
+    best: { auc: number | null; loss: number | null; epoch: number; weights: boolean };
+    optimizer?: { names: string[]; shapes: number[][] };
+  };
   savedAt: string;
 }
 
 const finite = (x: number) => (Number.isFinite(x) ? x : null);
 
+function concat(arrays: Float32Array[]): Uint8Array {
+  const buf = new Float32Array(arrays.reduce((s, a) => s + a.length, 0));
+  let o = 0;
+  for (const a of arrays) {
+    buf.set(a, o);
+    o += a.length;
+  }
+  return new Uint8Array(buf.buffer);
+}
+
+async function readFloats(file: string, sizes: number[]): Promise<Float32Array[]> {
+  const bytes = await fsp.readFile(file);
+  const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  if (sizes.reduce((s, n) => s + n, 0) !== all.length) throw new Error(`${file}: wrong size for this model; delete the checkpoint folder to start over`);
+  let o = 0;
+  return sizes.map((n) => all.slice(o, (o += n)));
+}
+
 /** Writes the checkpoint of one finished epoch (replacing the previous one atomically). */
 export async function writeCheckpoint(dir: string, model: tfl.LayersModel, state: FitState, fingerprint: Record<string, unknown>): Promise<void> {
   await writeDirAtomic(dir, async (tmp) => {
     await writeLayersModelToDir(model, tmp);
-    if (state.best.weights) {
-      const total = state.best.weights.reduce((s, a) => s + a.length, 0);
-      const buf = new Float32Array(total);
-      let o = 0;
-      for (const a of state.best.weights) { buf.set(a, o); o += a.length; }
-      await fsp.writeFile(path.join(tmp, 'best-weights.bin'), new Uint8Array(buf.buffer));
-    }
+    if (state.best.weights) await fsp.writeFile(path.join(tmp, 'best-weights.bin'), concat(state.best.weights));
+    const { optimizer, ...rest } = state;
+    if (optimizer) await fsp.writeFile(path.join(tmp, 'optimizer.bin'), concat(optimizer.values));
     const file: StateFile = {
       schemaVersion: 1, fingerprint, savedAt: new Date().toISOString(),
-      state: { ...state, history: state.history.map((h) => ({ ...h })), best: { auc: finite(state.best.auc), loss: finite(state.best.loss), epoch: state.best.epoch, weights: !!state.best.weights } },
+      state: { ...rest, ...(optimizer ? { optimizer: { names: optimizer.names, shapes: optimizer.shapes } } : {}), history: state.history.map((h) => ({ ...h })), best: { auc: finite(state.best.auc), loss: finite(state.best.loss), epoch: state.best.epoch, weights: !!state.best.weights } },
     };
     await fsp.writeFile(path.join(tmp, 'state.json'), JSON.stringify(file, null, 2) + '\n');
   });
@@ -68,21 +86,16 @@ export async function readCheckpoint(dir: string, fingerprint: Record<string, un
   }
   const { model } = await loadLayersModelFromDir(dir);
   let weights: Float32Array[] | null = null;
-  if (file.state.best.weights) {
-    const bytes = await fsp.readFile(path.join(dir, 'best-weights.bin'));
-    const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-    const sizes = model.getWeights().map((t: tf.Tensor) => t.size);
-    if (sizes.reduce((s, n) => s + n, 0) !== all.length) throw new Error(`${dir}/best-weights.bin: wrong size for this model; delete the checkpoint folder to start over`);
-    let o = 0;
-    weights = sizes.map((n) => all.slice(o, (o += n)));
-  }
-  const s = file.state;
+  if (file.state.best.weights) weights = await readFloats(path.join(dir, 'best-weights.bin'), model.getWeights().map((t: tf.Tensor) => t.size));
+  const { optimizer: opt, ...s } = file.state;
+  const optimizer = opt ? { ...opt, values: await readFloats(path.join(dir, 'optimizer.bin'), opt.shapes.map((sh) => sh.reduce((a, b) => a * b, 1))) } : undefined;
   return {
     model,
     state: {
       ...s,
       history: s.history.map((h) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k, v ?? NaN]))) as FitState['history'],
       best: { auc: s.best.auc ?? -Infinity, loss: s.best.loss ?? Infinity, epoch: s.best.epoch, weights },
+      optimizer,
     },
   };
 }

@@ -67,7 +67,7 @@ export interface FitOptions {
   workers?: number;
 }
 
-/** Everything but the optimizer needed to continue training after an epoch (Adam restarts on resume). */
+/** Everything needed to continue training exactly after an epoch. */
 export interface FitState {
   /** Epochs completed. */
   epoch: number;
@@ -80,6 +80,29 @@ export interface FitState {
   rngDraws: number;
   /** Whether early stopping ended training. */
   stopped: boolean;
+  /** Adam's state (iteration count, first and second moments per trainable weight), so a resume continues exactly. */
+  optimizer?: OptimizerState;
+}
+
+/** An optimizer's weights as plain arrays (tf.Optimizer.getWeights order). */
+export interface OptimizerState {
+  names: string[];
+  shapes: number[][];
+  values: Float32Array[];
+}
+
+async function saveOptimizer(optimizer: tf.Optimizer): Promise<OptimizerState> {
+  const ws = await optimizer.getWeights();
+  const state = { names: ws.map((w) => w.name), shapes: ws.map((w) => w.tensor.shape), values: ws.map((w) => Float32Array.from(w.tensor.dataSync())) };
+  // The first entry is a fresh scalar holding the iteration count; the others are the optimizer's own variables.
+  ws[0]?.tensor.dispose();
+  return state;
+}
+
+async function restoreOptimizer(optimizer: tf.Optimizer, s: OptimizerState): Promise<void> {
+  const ts = s.values.map((v, i) => ({ name: s.names[i], tensor: tf.tensor(v, s.shapes[i], i === 0 ? 'int32' : 'float32') }));
+  await optimizer.setWeights(ts);
+  tf.dispose(ts.map((t) => t.tensor));
 }
 
 /** Thrown when training is cancelled through the AbortSignal. */
@@ -137,6 +160,7 @@ export async function fitModel(model: tfl.LayersModel, train: ArrayDataset, val:
   for (let i = 0; i < (r?.rngDraws ?? 0); i++) rnd();
   let lr = r?.learningRate ?? o.learningRate;
   const optimizer = tf.train.adam(lr);
+  if (r?.optimizer) await restoreOptimizer(optimizer, r.optimizer);
   const history: EpochRecord[] = r ? r.history.map((h) => ({ ...h })) : [];
   const shapes = model.getWeights().map((t) => t.shape);
   let best = { auc: r?.best.auc ?? -Infinity, loss: r?.best.loss ?? Infinity, epoch: r?.best.epoch ?? 0, weights: r?.best.weights ? r.best.weights.map((a, i) => tf.tensor(a, shapes[i])) : (null as tf.Tensor[] | null) };
@@ -213,7 +237,7 @@ export async function fitModel(model: tfl.LayersModel, train: ArrayDataset, val:
       }
       if (o.onEpochEnd) {
         const weights = best.weights ? best.weights.map((t) => t.dataSync() as Float32Array) : null;
-        await o.onEpochEnd({ epoch, history: history.map((h) => ({ ...h })), best: { auc: best.auc, loss: best.loss, epoch: best.epoch, weights }, learningRate: lr, sinceBest, sinceLr, rngDraws: draws, stopped });
+        await o.onEpochEnd({ epoch, history: history.map((h) => ({ ...h })), best: { auc: best.auc, loss: best.loss, epoch: best.epoch, weights }, learningRate: lr, sinceBest, sinceLr, rngDraws: draws, stopped, optimizer: await saveOptimizer(optimizer) });
       }
       if (stopped) break;
     }

@@ -134,7 +134,7 @@ export async function trainAndSave(req: TrainRequest): Promise<{ metadata: Model
   let resume: FitState | undefined;
   if (req.resume) {
     ({ model, state: resume } = await readCheckpoint(ckDir, fingerprint));
-    log(`resuming after epoch ${resume.epoch} from ${ckDir} (the optimizer restarts)`);
+    log(`resuming after epoch ${resume.epoch} from ${ckDir}`);
   } else if (tm) model = tm.model;
   else model = buildArchitecture(req.architecture, { inputSize: req.inputSize, channels: 1, seed: req.seed });
   let phases: PhaseSummary[] | undefined;
