@@ -4,6 +4,7 @@ import { conv2dBackpropInputConfig } from './conv2d-backprop-input.ts';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise-conv2d-backprop-filter.ts';
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise-conv2d-backprop-input.ts';
 import { avgPoolGradConfig, maxPoolGradConfig } from './pool-grad.ts';
+import { batchMatMulConfig, setBuiltinBatchMatMul } from './batch-mat-mul.ts';
 import { setBuiltinSum, sumConfig } from './sum.ts';
 
 export { conv2dBackpropFilter, conv2dBackpropFilterTuning } from './conv2d-backprop-filter.ts';
@@ -12,6 +13,7 @@ export { depthwiseConv2dNativeBackpropFilter } from './depthwise-conv2d-backprop
 export { depthwiseConv2dNativeBackpropInput } from './depthwise-conv2d-backprop-input.ts';
 export { avgPoolGrad, maxPoolGrad } from './pool-grad.ts';
 export { sum } from './sum.ts';
+export { batchMatMul } from './batch-mat-mul.ts';
 
 /**
  * Kernels that tfjs-backend-wasm 4.22 lacks and that a training step of our
@@ -32,16 +34,17 @@ export const WASM_TRAINING_KERNELS: readonly string[] = [
  * the built-in MaxPoolGrad / AvgPoolGrad are scalar C loops about 3-6x / 3-5x
  * slower than ours on 2x2 pooling (ours are also bitwise identical to cpu); the built-in Sum
  * transposes the reduced axes innermost before reducing: ours sums leading axes (bias gradients)
- * as one matrix product, 10-20x faster, and falls back to the built-in otherwise.
+ * as one matrix product, 10-20x faster, and falls back to the built-in otherwise; the built-in BatchMatMul is
+ * 5-10x slower with transposed operands (Dense gradients): ours rewrites them as plain products.
  */
-export const WASM_KERNEL_OVERRIDES: readonly string[] = ['Conv2DBackpropInput', 'MaxPoolGrad', 'AvgPoolGrad', 'Sum'];
+export const WASM_KERNEL_OVERRIDES: readonly string[] = ['Conv2DBackpropInput', 'MaxPoolGrad', 'AvgPoolGrad', 'Sum', 'BatchMatMul'];
 
 const MISSING_CONFIGS: KernelConfig[] = [
   conv2dBackpropFilterConfig,
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
 ];
-const OVERRIDE_CONFIGS: KernelConfig[] = [conv2dBackpropInputConfig, maxPoolGradConfig, avgPoolGradConfig, sumConfig];
+const OVERRIDE_CONFIGS: KernelConfig[] = [conv2dBackpropInputConfig, maxPoolGradConfig, avgPoolGradConfig, sumConfig, batchMatMulConfig];
 const OURS = new Set([...MISSING_CONFIGS, ...OVERRIDE_CONFIGS].map((c) => c.kernelFunc));
 
 export interface RegisterWasmTrainingKernelsOptions {
@@ -68,6 +71,7 @@ export function registerWasmTrainingKernels(options: RegisterWasmTrainingKernels
       const existing = getKernel(config.kernelName, 'wasm');
       if (existing != null && OURS.has(existing.kernelFunc)) continue;
       if (config === sumConfig) setBuiltinSum(existing);
+      if (config === batchMatMulConfig) setBuiltinBatchMatMul(existing);
       if (existing != null) unregisterKernel(config.kernelName, 'wasm');
       registerKernel(config);
       registered.push(config.kernelName);

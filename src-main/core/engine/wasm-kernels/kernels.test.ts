@@ -137,6 +137,29 @@ SUM_CASES.forEach((c, idx) => {
   });
 });
 
+const MATMUL_CASES = [
+  { a: [1, 32, 300], b: [1, 300, 24], ta: false, tb: false },
+  { a: [1, 300, 32], b: [1, 300, 24], ta: true, tb: false }, // dW = xᵀ·dy
+  { a: [1, 32, 24], b: [1, 300, 24], ta: false, tb: true }, // dX = dy·Wᵀ
+  { a: [2, 300, 32], b: [2, 24, 300], ta: true, tb: true },
+  { a: [3, 7, 5], b: [1, 9, 5], ta: false, tb: true }, // broadcast batch: built-in
+  { a: [300, 32], b: [300, 24], ta: true, tb: false }, // rank 2 (what tf.matMul passes for Dense layers)
+  { a: [32, 24], b: [300, 24], ta: false, tb: true },
+  { a: [2, 3, 24, 32], b: [2, 3, 40, 24], ta: true, tb: true }, // rank 4
+];
+MATMUL_CASES.forEach((c, idx) => {
+  test(`BatchMatMul ${c.a.join('x')}${c.ta ? 'ᵀ' : ''} · ${c.b.join('x')}${c.tb ? 'ᵀ' : ''}`, async () => {
+    const rand = seededRandom(700 + idx);
+    const a = { values: randomArray(rand, c.a.reduce((x, y) => x * y)), shape: c.a };
+    const b = { values: randomArray(rand, c.b.reduce((x, y) => x * y)), shape: c.b };
+    const got = await runOn('wasm', 'BatchMatMul', { a, b }, { transposeA: c.ta, transposeB: c.tb });
+    const ref = await runOn('cpu', 'BatchMatMul', { a, b }, { transposeA: c.ta, transposeB: c.tb });
+    assert.deepEqual(got.shape, ref.shape);
+    const r = compare(got.values, ref.values);
+    assert.ok(r.ok, `max rel err ${r.maxRel}`);
+  });
+});
+
 test('kernels leak neither tensors nor wasm data ids', async () => {
   await tf.setBackend('wasm');
   const backend = tf.backend() as unknown as { numDataIds(): number };
@@ -151,8 +174,9 @@ test('kernels leak neither tensors nor wasm data ids', async () => {
     const a = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy } as never, { strides: c.s, pad: c.pad, dataFormat: 'NHWC', filterShape: [3, 3, c.c, c.m] } as never) as tf.Tensor;
     const b = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w } as never, { strides: c.s, pad: c.pad, dataFormat: 'NHWC', inputShape: x.shape } as never) as tf.Tensor;
     const s = tf.sum(big, [0, 1, 2]); // our Sum (matrix-product route)
-    a.dataSync(); b.dataSync(); s.dataSync();
-    tf.dispose([a, b, s]);
+    const m = tf.tidy(() => tf.matMul(tf.reshape(dy, [-1, c.m]), tf.reshape(dy, [-1, c.m]), true, false)); // our BatchMatMul (transposed operand)
+    a.dataSync(); b.dataSync(); s.dataSync(); m.dataSync();
+    tf.dispose([a, b, s, m]);
   };
   run();
   const t0 = tf.memory().numTensors;
