@@ -2,25 +2,13 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { buildArchitecture } from '../architectures/cnn.ts';
-import { createRng } from '../dataset/rng.ts';
+import { syntheticDataset } from './synthetic-data.ts';
 import { initEngine } from '../engine/backend.ts';
 import { auc } from '../evaluation/metrics.ts';
 import { fitModel, predictArrays, TrainingCancelled, type ArrayDataset, type FitOptions, type FitState } from './fit.ts';
 
 const S = 64;
-function synthetic(n: number, seed: number): ArrayDataset {
-  const rnd = createRng(seed);
-  const pixels: Float32Array[] = [];
-  const labels: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const label = i % 2;
-    const a = new Float32Array(S * S).map(() => rnd() * 0.3);
-    if (label) for (let y = 8; y < 24; y++) for (let x = 8; x < 24; x++) a[y * S + x] += 0.7;
-    pixels.push(a);
-    labels.push(label);
-  }
-  return { pixels, labels };
-}
+const synthetic = (n: number, seed: number): ArrayDataset => syntheticDataset(n, seed);
 const opts = (o: Partial<FitOptions> = {}): FitOptions => ({
   height: S, width: S, channels: 1, epochs: 4, batchSize: 8, learningRate: 3e-3, seed: 5, classWeights: [1, 1], augment: null, patience: 10, lrPatience: 3, ...o,
 });
