@@ -192,7 +192,7 @@ export async function fitModel(model: tfl.LayersModel, train: ArrayDataset, val:
         const dropoutSeed = Math.floor(rnd() * 2147483647);
         reseedDropout(dropouts, dropoutSeed);
         if (pool) lossSum += (await parallelTrainStep(pool, optimizer, labels, weights, undefined, dropoutSeed)) * idx.length;
-        else if (idx.length > micro) lossSum += accumulatedStep(model, optimizer, buf, [o.height, o.width, o.channels], labels, weights, micro) * idx.length;
+        else if (idx.length > micro) lossSum += accumulatedStep(model, optimizer, buf, [o.height, o.width, o.channels], labels, weights, micro, o.signal) * idx.length;
         else {
           const x = tf.tensor4d(buf, [idx.length, o.height, o.width, o.channels]);
           const y = tf.tensor2d(labels, [idx.length, 1]);

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { buildArchitecture } from '../architectures/cnn.ts';
 import { initEngine } from '../engine/backend.ts';
+import { TrainingCancelled } from './fit.ts';
 import { accumulatedStep, activationFloatsPerSample, microBatchSize } from './micro-batch.ts';
 import { trainingLoss } from './parallel/share-loss.ts';
 
@@ -52,4 +53,18 @@ test('a step accumulated over micro-batches equals the full-batch step (class we
   optB.dispose();
   a.dispose();
   b.dispose();
+});
+
+test('an aborted signal stops between micro-batches without a step or a leak', () => {
+  const m = buildArchitecture('gap-cnn', { inputSize: 64, filters: [4, 8], denseUnits: 4, seed: 3, dropout: 0 });
+  const opt = tf.train.adam(1e-2);
+  const before = m.getWeights().map((t) => Array.from(t.dataSync()));
+  const ctrl = new AbortController();
+  ctrl.abort();
+  const n0 = tf.memory().numTensors;
+  assert.throws(() => accumulatedStep(m, opt, new Float32Array(4 * 64 * 64), [64, 64, 1], [0, 1, 0, 1], [1, 1, 1, 1], 2, ctrl.signal), TrainingCancelled);
+  assert.equal(tf.memory().numTensors, n0);
+  assert.deepEqual(m.getWeights().map((t) => Array.from(t.dataSync())), before);
+  opt.dispose();
+  m.dispose();
 });

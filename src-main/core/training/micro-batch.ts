@@ -4,6 +4,7 @@
 // share of the class weights, add up to the full-batch gradient; the optimizer then takes one step.
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { TrainingCancelled } from './fit.ts';
 import { shareGradients } from './parallel/share-loss.ts';
 
 type Shape = Array<number | null>;
@@ -44,10 +45,12 @@ export function microBatchSize(model: tfl.LayersModel, batchSize: number, backen
 /**
  * One optimizer step on a batch (HWC floats in `buf`) taken in micro-batches of `micro`: the loss of each
  * chunk is normalised by its class-weight sum W_k, so weighting its gradient by W_k / W gives the full-batch
- * gradient. BatchNorm layers in training mode update their moving statistics once per chunk. Returns the batch loss.
+ * gradient. BatchNorm layers in training mode update their moving statistics once per chunk. Returns the batch loss;
+ * an aborted `signal` stops between micro-batches (no step taken).
  */
 export function accumulatedStep(
   model: tfl.LayersModel, optimizer: tf.Optimizer, buf: Float32Array, shape: [number, number, number], labels: number[], weights: number[], micro: number,
+  signal?: AbortSignal,
 ): number {
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const size = shape[0] * shape[1] * shape[2];
@@ -55,6 +58,10 @@ export function accumulatedStep(
   let acc: (tf.Tensor | null)[] = vars.map(() => null);
   let loss = 0;
   for (let s = 0; s < labels.length; s += micro) {
+    if (signal?.aborted) {
+      tf.dispose(acc.filter((t): t is tf.Tensor => t != null));
+      throw new TrainingCancelled('training cancelled');
+    }
     const e = Math.min(labels.length, s + micro);
     const f = weights.slice(s, e).reduce((a, b) => a + b, 0) / W;
     const x = tf.tensor4d(buf.subarray(s * size, e * size), [e - s, ...shape]);
