@@ -71,6 +71,9 @@ async function measureWith(net: Network, exportName: string, bench: BenchName, s
 
 /** The multi-worker training row of a network. */
 export async function parallelTraining(net: Network, scale: number): Promise<Row> {
+  if (net.metadata.architecture.startsWith('transfer:')) {
+    return unavailableRow(net.key, ENGINE, 'training', 'not used: cxr train runs transfer models on one thread (micro-batches; a 16-image share does not fit one wasm heap)', 32);
+  }
   const row = await measureWith(net, 'measureParallelTraining', 'training', Math.max(2, Math.round(6 * scale)), TRAINING_FLOP_FACTOR);
   if (!row.unavailable?.startsWith('not available')) return row;
   const steps = await findParallelExport('trainStepsParallel');

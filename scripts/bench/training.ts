@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName } from '../../src-shared/types.ts';
 import { initEngine } from '../../src-main/core/engine/backend.ts';
+import { accumulatedStep, microBatchSize } from '../../src-main/core/training/micro-batch.ts';
 import { tfjsEngineName } from './model-only.ts';
 import { networkGflop, type Network } from './networks.ts';
 import { unavailableRow, type Row } from './rows.ts';
@@ -20,8 +21,16 @@ export async function trainingRow(net: Network, backend: BackendName, batch: num
   const opt = tf.train.adam(1e-4);
   const x = tf.randomUniform([batch, height, width, channels]);
   const y = tf.cast(tf.greater(tf.randomUniform([batch, 1]), 0.5), 'float32');
+  // As cxr train does: a batch too large for the backend's memory is taken in micro-batches.
+  const micro = microBatchSize(model, batch, backend);
+  const pixels = micro < batch ? (x.dataSync() as Float32Array) : null;
+  const labels = Array.from(y.dataSync());
   try {
     const { runs, seconds } = await timeIt(async () => {
+      if (pixels) {
+        accumulatedStep(model, opt, pixels, [height, width, channels], labels, labels.map(() => 1), micro);
+        return;
+      }
       const loss = opt.minimize(() => tf.mean(tf.losses.logLoss(y, model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar, true);
       await loss!.data();
       loss!.dispose();
@@ -29,7 +38,7 @@ export async function trainingRow(net: Network, backend: BackendName, batch: num
     const engine = tfjsEngineName(backend);
     const r: Row = {
       network: net.key, engine, bench: 'training', batch, images: runs * batch, seconds, gflopPerImage: TRAINING_FLOP_FACTOR * networkGflop(model),
-      note: once ? 'one step, not warmed up' : `${runs} Adam step${runs === 1 ? '' : 's'} after one warm-up`,
+      note: (once ? 'one step, not warmed up' : `${runs} Adam step${runs === 1 ? '' : 's'} after one warm-up`) + (pixels ? `, in micro-batches of ${micro} (wasm memory)` : ''),
     };
     progress(`${net.key} ${engine} training, batch ${batch}: ${(r.images / seconds).toFixed(2)} images/s`);
     return r;

@@ -34,7 +34,7 @@ the base from --then-unfreeze-from LAYER or its last --unfreeze-last-blocks N bl
 the base always use their moving statistics. With --freeze-base, phase 1 runs the frozen base once per cached
 view of each image (the plain image + --feature-views minus 1 augmented views; 0 = run it on every batch, slow)
 and trains the head on the cached features. --input-size defaults to 224 (32–512); grayscale is replicated to RGB.
---workers N|auto (default 1; auto = every core): data-parallel training on the wasm/cpu backends, the main thread
+--workers N|auto (default auto = every core, at most 4): data-parallel training on the wasm/cpu backends, the main thread
 plus N-1 worker threads each computing the gradient of a share of every batch (ignored with --base and on the
 native tensorflow backends). Without dropout/BatchNorm it equals 1 worker up to rounding; with them, equivalent in
 distribution (per-share dropout masks and BatchNorm batch statistics).`;

@@ -6,7 +6,7 @@ import { DEFAULT_AUGMENT, validateAugment, type AugmentRanges } from '../augment
 import { scanDataset, type DatasetItem } from '../dataset/scan.ts';
 import { stratifiedSplit } from '../dataset/split.ts';
 import { engineInfo } from '../engine/backend.ts';
-import { effectiveWorkers } from './parallel/workers-option.ts';
+import { defaultWorkers, effectiveWorkers } from './parallel/workers-option.ts';
 import { chooseThreshold, summarise } from '../evaluation/metrics.ts';
 import { renderModelCard } from '../models/model-card.ts';
 import { userModelsDir } from '../models/paths.ts';
@@ -43,7 +43,7 @@ export interface TrainRequest {
   classWeights?: 'auto' | 'none' | [number, number];
   /** Continue from `<model dir>.checkpoint/` (written after every epoch) instead of starting over. */
   resume?: boolean;
-  /** Cores for data-parallel training on wasm/cpu (main thread + worker threads; default 1; not with `transfer`). */
+  /** Cores for data-parallel training on wasm/cpu (main thread + worker threads; default: every core, at most 4; not with `transfer`). */
   workers?: number;
   /** Use at most this many training images per class (seeded), for quick runs and tests. */
   maxPerClass?: number;
@@ -122,7 +122,7 @@ export async function trainAndSave(req: TrainRequest): Promise<{ metadata: Model
   const ckDir = checkpointDir(dir);
   const architecture = tm ? `transfer:${req.transfer!.base}@${tm.cutAt}` : req.architecture;
   const hyper: Record<string, unknown> = { architecture, inputSize: input.height, resize: input.resize, epochs: req.epochs, batchSize: req.batchSize, learningRate: req.learningRate, optimizer: 'adam', loss: 'class-weighted binary cross-entropy', classWeights, classWeightsRule: Array.isArray(cw) ? 'given' : cw, holdoutFraction: req.holdoutFraction, patience: req.patience, lrSchedule: 'halve after 3 epochs without improvement', augment, maxPerClass: req.maxPerClass ?? null };
-  const workers = tm ? 1 : effectiveWorkers(req.workers ?? 1, engineInfo().backend);
+  const workers = tm ? 1 : effectiveWorkers(req.workers ?? defaultWorkers(), engineInfo().backend);
   hyper.workers = workers;
   if (workers > 1) hyper.parallelism = 'data-parallel: batch split across the main thread and worker threads, gradients weighted by share class-weight sums; per-share dropout masks and BatchNorm batch statistics, BN moving statistics averaged over shares';
   if (tm) hyper.transfer = { backbone: tm.source, cutAt: tm.cutAt, head: 'GlobalAveragePooling2D → Dropout(0.2) → Dense(1, sigmoid)', batchNorm: 'base BN layers always in inference mode', ...req.transfer };

@@ -12,6 +12,11 @@ export function parseWorkers(value: string, source = '--workers'): number {
   return n;
 }
 
+/** Worker count when none is asked for: every core, at most 4 (beyond that a 32-image batch splits into shares too small to pay). */
+export function defaultWorkers(): number {
+  return Math.max(1, Math.min(4, os.availableParallelism()));
+}
+
 /**
  * Cores data-parallel training and inference will actually use on `backend`: the request on the single-threaded
  * wasm and cpu backends, 1 on the native tensorflow backends (they already use every core).
