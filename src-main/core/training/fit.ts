@@ -49,6 +49,8 @@ export interface FitOptions {
   /** Halve the learning rate after this many epochs without improvement. */
   lrPatience: number;
   onProgress?: (p: TrainProgress) => void;
+  /** Take each batch in micro-batches of at most this many images (default: as many as the backend's memory allows). */
+  microBatch?: number;
   /** A line for the user (e.g. that the batch is taken in micro-batches). */
   onLog?: (line: string) => void;
   signal?: AbortSignal;
@@ -168,7 +170,9 @@ export async function fitModel(model: tfl.LayersModel, train: ArrayDataset, val:
   let sinceLr = r?.sinceLr ?? 0;
   const n = train.labels.length;
   const dropouts = dropoutLayers(model);
-  const micro = microBatchSize(model, o.batchSize, tf.getBackend());
+  const micro = Math.min(o.microBatch ?? Infinity, microBatchSize(model, o.batchSize, tf.getBackend()));
+  // One variable order for every step (whole batch or micro-batches): Adam keeps its moments by position.
+  const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
   if (micro < o.batchSize) o.onLog?.(`batch ${o.batchSize} does not fit the ${tf.getBackend()} backend's memory in one pass: gradients are accumulated over micro-batches of ${micro}`);
   const batches = Math.ceil(n / o.batchSize);
   const started = Date.now();
@@ -202,7 +206,7 @@ export async function fitModel(model: tfl.LayersModel, train: ArrayDataset, val:
             let total = weightedBce(p, y, w);
             for (const r of model.calculateLosses()) total = tf.add(total, r) as tf.Scalar;
             return total;
-          }, true) as tf.Scalar;
+          }, true, trainable) as tf.Scalar;
           lossSum += (await loss.data())[0] * idx.length;
           tf.dispose([x, y, w, loss]);
         }

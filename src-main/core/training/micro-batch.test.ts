@@ -68,3 +68,20 @@ test('an aborted signal stops between micro-batches without a step or a leak', (
   opt.dispose();
   m.dispose();
 });
+
+test('fitModel: micro-batched steps and a whole last batch share one Adam state (same weights as whole batches)', async () => {
+  const { fitModel } = await import('./fit.ts');
+  const { syntheticDataset } = await import('./synthetic-data.ts');
+  const train = syntheticDataset(10, 1); // batches of 8 and 2: the second fits in one micro-batch
+  const val = syntheticDataset(4, 2);
+  const run = async (microBatch?: number) => {
+    const m = buildArchitecture('gap-cnn', { inputSize: 64, filters: [4, 8], denseUnits: 4, seed: 3, dropout: 0, l2: 1e-3 });
+    await fitModel(m, train, val, { height: 64, width: 64, channels: 1, epochs: 2, batchSize: 8, learningRate: 1e-2, seed: 5, classWeights: [0.8, 1.4], augment: null, patience: 9, lrPatience: 9, workers: 1, microBatch });
+    const w = m.getWeights().map((t) => Array.from(t.dataSync()));
+    m.dispose();
+    return w;
+  };
+  const whole = await run();
+  const micro = await run(3);
+  whole.forEach((arr, i) => arr.forEach((v, j) => assert.ok(Math.abs(v - micro[i][j]) <= 1e-4 * Math.max(1, Math.abs(v)), `weight ${i}[${j}]: ${v} vs ${micro[i][j]}`)));
+});
