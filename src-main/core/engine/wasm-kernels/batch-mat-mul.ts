@@ -1,13 +1,5 @@
-import { BatchMatMul, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
-import { KernelScope, type WasmBackendLike } from './kernel-utils.ts';
-
-/** The built-in wasm BatchMatMul, kept by `registerWasmTrainingKernels` when ours replaces it. */
-let builtin: KernelConfig | null = null;
-
-/** Remembers the built-in kernel that `batchMatMulConfig` delegates to (called before it is unregistered). */
-export function setBuiltinBatchMatMul(k: KernelConfig | null | undefined): void {
-  if (k && k.kernelFunc !== batchMatMulConfig.kernelFunc) builtin = k;
-}
+import { BatchMatMul, type KernelConfig, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import { KernelScope, kernelWithFallback, type WasmBackendLike } from './kernel-utils.ts';
 
 /**
  * BatchMatMul with transposed operands, for the wasm backend. The built-in handles transposeA/transposeB
@@ -18,10 +10,8 @@ export function setBuiltinBatchMatMul(k: KernelConfig | null | undefined): void 
  *   Aᵀ·Bᵀ = (B·A)ᵀ
  * Plain products go straight to the built-in kernel.
  */
-export function batchMatMul(args: { inputs: { a: TensorInfo; b: TensorInfo }; backend: WasmBackendLike; attrs: NamedAttrMap }): TensorInfo {
+export function batchMatMul(args: { inputs: { a: TensorInfo; b: TensorInfo }; backend: WasmBackendLike; attrs: NamedAttrMap }, base: KernelConfig): TensorInfo {
   const { inputs, backend, attrs } = args;
-  if (!builtin) throw new Error('wasm-kernels: the built-in wasm BatchMatMul was not captured');
-  const base = builtin;
   const { a, b } = inputs;
   const ta = !!attrs.transposeA;
   const tb = !!attrs.transposeB;
@@ -51,11 +41,5 @@ export function batchMatMul(args: { inputs: { a: TensorInfo; b: TensorInfo }; ba
   }
 }
 
-export const batchMatMulConfig: KernelConfig = {
-  kernelName: BatchMatMul,
-  backendName: 'wasm',
-  kernelFunc: batchMatMul as unknown as KernelFunc,
-  // The built-in binds its wasm function in its setup, which tfjs runs for the kernels registered when the
-  // backend starts: ours is registered in its place, so it runs the built-in's setup.
-  setupFunc: (backend) => builtin?.setupFunc?.(backend),
-};
+/** Our BatchMatMul, registered in place of the built-in (which it delegates to). */
+export const batchMatMulKernel = kernelWithFallback(BatchMatMul, batchMatMul);

@@ -4,8 +4,9 @@ import { conv2dBackpropInputConfig } from './conv2d-backprop-input.ts';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise-conv2d-backprop-filter.ts';
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise-conv2d-backprop-input.ts';
 import { avgPoolGradConfig, maxPoolGradConfig } from './pool-grad.ts';
-import { batchMatMulConfig, setBuiltinBatchMatMul } from './batch-mat-mul.ts';
-import { setBuiltinSum, sumConfig } from './sum.ts';
+import { batchMatMulKernel } from './batch-mat-mul.ts';
+import type { KernelWithFallback } from './kernel-utils.ts';
+import { sumKernel } from './sum.ts';
 
 export { conv2dBackpropFilter, conv2dBackpropFilterTuning } from './conv2d-backprop-filter.ts';
 export { conv2dBackpropInput } from './conv2d-backprop-input.ts';
@@ -44,7 +45,9 @@ const MISSING_CONFIGS: KernelConfig[] = [
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
 ];
-const OVERRIDE_CONFIGS: KernelConfig[] = [conv2dBackpropInputConfig, maxPoolGradConfig, avgPoolGradConfig, sumConfig, batchMatMulConfig];
+/** Overrides that hand some cases to the built-in kernel they replace. */
+const WITH_FALLBACK: KernelWithFallback[] = [sumKernel, batchMatMulKernel];
+const OVERRIDE_CONFIGS: KernelConfig[] = [conv2dBackpropInputConfig, maxPoolGradConfig, avgPoolGradConfig, ...WITH_FALLBACK.map((k) => k.config)];
 const OURS = new Set([...MISSING_CONFIGS, ...OVERRIDE_CONFIGS].map((c) => c.kernelFunc));
 
 export interface RegisterWasmTrainingKernelsOptions {
@@ -70,8 +73,7 @@ export function registerWasmTrainingKernels(options: RegisterWasmTrainingKernels
     for (const config of OVERRIDE_CONFIGS) {
       const existing = getKernel(config.kernelName, 'wasm');
       if (existing != null && OURS.has(existing.kernelFunc)) continue;
-      if (config === sumConfig) setBuiltinSum(existing);
-      if (config === batchMatMulConfig) setBuiltinBatchMatMul(existing);
+      WITH_FALLBACK.find((k) => k.config === config)?.captureBuiltin(existing);
       if (existing != null) unregisterKernel(config.kernelName, 'wasm');
       registerKernel(config);
       registered.push(config.kernelName);

@@ -1,6 +1,8 @@
 import {
   backend_util,
   getKernel,
+  type KernelConfig,
+  type KernelFunc,
   type DataId,
   type DataType,
   type KernelBackend,
@@ -127,3 +129,32 @@ export function toPair(v: number | number[] | undefined | null, dflt = 1): Pair 
 }
 
 export type ConvPad = backend_util.ExplicitPadding | 'valid' | 'same' | number;
+
+/** A replacement of a built-in wasm kernel that hands the cases it does not speed up to the built-in. */
+export interface KernelWithFallback {
+  config: KernelConfig;
+  /** Keeps the built-in kernel being replaced (called by registration before it is unregistered). */
+  captureBuiltin(k: KernelConfig | null | undefined): void;
+}
+
+/** Wraps `impl` (which receives the built-in kernel to delegate to) as a wasm override of `kernelName`. */
+export function kernelWithFallback<A>(kernelName: string, impl: (args: A, builtin: KernelConfig) => TensorInfo): KernelWithFallback {
+  let builtin: KernelConfig | null = null;
+  const config: KernelConfig = {
+    kernelName,
+    backendName: 'wasm',
+    kernelFunc: ((args: A) => {
+      if (!builtin) throw new Error(`wasm-kernels: the built-in wasm ${kernelName} was not captured`);
+      return impl(args, builtin);
+    }) as unknown as KernelFunc,
+    // The built-in binds its wasm function in its setup, which tfjs runs for the kernels registered when the
+    // backend starts: ours is registered in its place, so it runs the built-in's setup.
+    setupFunc: (backend) => builtin?.setupFunc?.(backend),
+  };
+  return {
+    config,
+    captureBuiltin(k) {
+      if (k && k.kernelFunc !== config.kernelFunc) builtin = k;
+    },
+  };
+}

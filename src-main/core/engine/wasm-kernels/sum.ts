@@ -1,13 +1,5 @@
-import { Sum, util, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
-import { KernelScope, type WasmBackendLike } from './kernel-utils.ts';
-
-/** The built-in wasm Sum, kept by `registerWasmTrainingKernels` when ours replaces it (our fallback). */
-let builtin: KernelConfig | null = null;
-
-/** Remembers the built-in kernel that `sumConfig` falls back to (called before it is unregistered). */
-export function setBuiltinSum(k: KernelConfig | null | undefined): void {
-  if (k && k.kernelFunc !== sumConfig.kernelFunc) builtin = k;
-}
+import { Sum, util, type KernelConfig, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import { KernelScope, kernelWithFallback, type WasmBackendLike } from './kernel-utils.ts';
 
 /** Smallest reduction (elements) worth a matrix product: below it the built-in is as fast. */
 const MIN_SIZE = 4096;
@@ -21,7 +13,7 @@ const MIN_SIZE = 4096;
  * gradient is a fresh tensor, so it is not.) Every other case (other axes, other dtypes, small inputs)
  * goes to the built-in kernel.
  */
-export function sum(args: { inputs: { x: TensorInfo }; backend: WasmBackendLike; attrs: NamedAttrMap }): TensorInfo {
+export function sum(args: { inputs: { x: TensorInfo }; backend: WasmBackendLike; attrs: NamedAttrMap }, base: KernelConfig): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { x } = inputs;
   const axes = util.parseAxisParam(attrs.axis as number | number[], x.shape).sort((a, b) => a - b);
@@ -31,9 +23,7 @@ export function sum(args: { inputs: { x: TensorInfo }; backend: WasmBackendLike;
   const n = k >= 2 ? x.shape[0] : 1;
   const rows = util.sizeFromShape(x.shape.slice(0, k));
   const m = rows / n;
-  if (!builtin) throw new Error('wasm-kernels: the built-in wasm Sum was not captured');
-  if (!leading || x.dtype !== 'float32' || size < MIN_SIZE || m < 16) return builtin.kernelFunc(args as never) as TensorInfo;
-  const base = builtin;
+  if (!leading || x.dtype !== 'float32' || size < MIN_SIZE || m < 16) return base.kernelFunc(args as never) as TensorInfo;
   const rest = x.shape.slice(k);
   const cols = util.sizeFromShape(rest);
   const scope = new KernelScope(backend);
@@ -54,11 +44,5 @@ export function sum(args: { inputs: { x: TensorInfo }; backend: WasmBackendLike;
   }
 }
 
-export const sumConfig: KernelConfig = {
-  kernelName: Sum,
-  backendName: 'wasm',
-  kernelFunc: sum as unknown as KernelFunc,
-  // The wasm backend runs setup functions of the kernels registered when it initialises: if ours
-  // replaced the built-in before that, set the built-in up too (it is our fallback).
-  setupFunc: (backend) => builtin?.setupFunc?.(backend),
-};
+/** Our Sum, registered in place of the built-in (which it falls back to). */
+export const sumKernel = kernelWithFallback(Sum, sum);
