@@ -171,8 +171,6 @@ export async function fitModel(model: tfl.LayersModel, train: ArrayDataset, val:
   const n = train.labels.length;
   const dropouts = dropoutLayers(model);
   const micro = Math.min(o.microBatch ?? Infinity, microBatchSize(model, o.batchSize, tf.getBackend()));
-  // One variable order for every step (whole batch or micro-batches): Adam keeps its moments by position.
-  const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
   if (micro < o.batchSize) o.onLog?.(`batch ${o.batchSize} does not fit the ${tf.getBackend()} backend's memory in one pass: gradients are accumulated over micro-batches of ${micro}`);
   const batches = Math.ceil(n / o.batchSize);
   const started = Date.now();
@@ -196,20 +194,7 @@ export async function fitModel(model: tfl.LayersModel, train: ArrayDataset, val:
         const dropoutSeed = Math.floor(rnd() * 2147483647);
         reseedDropout(dropouts, dropoutSeed);
         if (pool) lossSum += (await parallelTrainStep(pool, optimizer, labels, weights, undefined, dropoutSeed)) * idx.length;
-        else if (idx.length > micro) lossSum += accumulatedStep(model, optimizer, buf, [o.height, o.width, o.channels], labels, weights, micro, o.signal) * idx.length;
-        else {
-          const x = tf.tensor4d(buf, [idx.length, o.height, o.width, o.channels]);
-          const y = tf.tensor2d(labels, [idx.length, 1]);
-          const w = tf.tensor2d(weights, [idx.length, 1]);
-          const loss = optimizer.minimize(() => {
-            const p = model.apply(x, { training: true }) as tf.Tensor;
-            let total = weightedBce(p, y, w);
-            for (const r of model.calculateLosses()) total = tf.add(total, r) as tf.Scalar;
-            return total;
-          }, true, trainable) as tf.Scalar;
-          lossSum += (await loss.data())[0] * idx.length;
-          tf.dispose([x, y, w, loss]);
-        }
+        else lossSum += accumulatedStep(model, optimizer, buf, [o.height, o.width, o.channels], labels, weights, micro, o.signal) * idx.length;
         seen += idx.length;
         const ips = seen / ((Date.now() - started) / 1000);
         const remaining = (o.epochs - epoch) * n + (n - (b + 1) * o.batchSize);

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { TrainingCancelled } from './fit.ts';
+import { leafLayers } from './leaf-layers.ts';
 import { shareGradients } from './parallel/share-loss.ts';
 
 type Shape = Array<number | null>;
@@ -13,18 +14,10 @@ const product = (s: Shape) => s.slice(1).reduce<number>((a, b) => a * (b ?? 1), 
 /** Floats of activations one sample produces in a forward pass: every layer's output, nested models included. */
 export function activationFloatsPerSample(model: tfl.LayersModel): number {
   let total = 0;
-  const walk = (layers: tfl.layers.Layer[]) => {
-    for (const l of layers) {
-      const inner = (l as unknown as { layers?: tfl.layers.Layer[] }).layers;
-      if (Array.isArray(inner)) walk(inner);
-      else {
-        const shape = l.outputShape as Shape | Shape[];
-        const shapes = Array.isArray(shape[0]) ? (shape as Shape[]) : [shape as Shape];
-        for (const s of shapes) total += product(s);
-      }
-    }
-  };
-  walk(model.layers);
+  for (const l of leafLayers(model)) {
+    const shape = l.outputShape as Shape | Shape[];
+    for (const s of Array.isArray(shape[0]) ? (shape as Shape[]) : [shape as Shape]) total += product(s);
+  }
   return total;
 }
 
@@ -43,7 +36,8 @@ export function microBatchSize(model: tfl.LayersModel, batchSize: number, backen
 }
 
 /**
- * One optimizer step on a batch (HWC floats in `buf`) taken in micro-batches of `micro`: the loss of each
+ * One optimizer step on a batch (HWC floats in `buf`), in one pass when it has at most `micro` images, else in
+ * micro-batches of `micro`: the loss of each
  * chunk is normalised by its class-weight sum W_k, so weighting its gradient by W_k / W gives the full-batch
  * gradient. BatchNorm layers in training mode update their moving statistics once per chunk. Returns the batch loss;
  * an aborted `signal` stops between micro-batches (no step taken).
@@ -73,6 +67,7 @@ export function accumulatedStep(
     acc = acc.map((a, i) => {
       const g = r.grads[i];
       if (!g) return a;
+      if (!a && f === 1) return g; // the whole batch in one pass
       const next = tf.tidy(() => (a ? tf.add(a, tf.mul(g, f)) : tf.mul(g, f)));
       tf.dispose([a, g].filter((t): t is tf.Tensor => t != null));
       return next;
