@@ -1,5 +1,13 @@
 import { z } from 'zod';
 
+const inputSpec = z.object({
+  height: z.number().int().min(8).max(1024),
+  width: z.number().int().min(8).max(1024),
+  channels: z.union([z.literal(1), z.literal(3)]),
+  resize: z.enum(['stretch', 'letterbox', 'crop']),
+  scaling: z.enum(['scale255', 'raw', 'samplewise', 'imagenet']),
+});
+
 const metricWithCI = z.object({ value: z.number(), ci95: z.tuple([z.number(), z.number()]) });
 
 /** zod schema of `metadata.json` (see ModelMetadata in types.ts). */
@@ -10,13 +18,7 @@ export const modelMetadataSchema = z.object({
   version: z.string().min(1),
   created: z.string(),
   architecture: z.string(),
-  input: z.object({
-    height: z.number().int().min(8).max(1024),
-    width: z.number().int().min(8).max(1024),
-    channels: z.union([z.literal(1), z.literal(3)]),
-    resize: z.enum(['stretch', 'letterbox', 'crop']),
-    scaling: z.enum(['scale255', 'raw', 'samplewise', 'imagenet']),
-  }),
+  input: inputSpec,
   classNames: z.array(z.string()).min(2),
   positiveClass: z.string(),
   output: z.enum(['sigmoid', 'softmax']),
@@ -74,6 +76,13 @@ export const modelMetadataSchema = z.object({
       expectedSpecificity: z.number(),
       calibrated: z.boolean(),
       chosenAt: z.string(),
+    })
+    .optional(),
+  ensemble: z
+    .object({
+      combination: z.string(),
+      command: z.string(),
+      members: z.array(z.object({ id: z.string(), name: z.string(), version: z.string(), architecture: z.string(), weightsSha256: z.string(), input: inputSpec, calibrated: z.boolean() })).min(2),
     })
     .optional(),
   notes: z.string().optional(),

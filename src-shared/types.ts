@@ -80,7 +80,16 @@ export interface ModelMetadata {
   calibration?: CalibrationParams;
   /** How the threshold was chosen (`cxr threshold`), with the validation data and expected rates. */
   operatingPoint?: OperatingPointRecord;
+  /** Set when the model is an ensemble built by `cxr ensemble`: its members and how they are combined. */
+  ensemble?: EnsembleRecord;
   notes?: string;
+}
+
+/** The members of an ensemble model, as they were when it was built. */
+export interface EnsembleRecord {
+  combination: string;
+  command: string;
+  members: Array<{ id: string; name: string; version: string; architecture: string; weightsSha256: string; input: InputSpec; calibrated: boolean }>;
 }
 
 /** Platt scaling p' = σ(a·logit p + b), or temperature scaling p' = σ(logit p / T). */

@@ -60,3 +60,8 @@ export function progressBar(io: { err: (s: string) => void; isTTY: boolean }, la
     },
   };
 }
+
+/** Quotes one argument for a POSIX shell when it needs it (for the reproducible command in the model card). */
+export function shellQuote(a: string): string {
+  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
+}

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Command } from '../command.ts';
 import { UsageError } from '../command.ts';
 import { AUGMENT_USAGE, augmentFromFlags, augmentOptions, classWeightsFlag } from '../augment-flags.ts';
-import { engineFromFlags, engineOptions, numberFlag, parse, progressBar } from '../common.ts';
+import { engineFromFlags, engineOptions, numberFlag, parse, progressBar, shellQuote } from '../common.ts';
 import { ARCHITECTURES, type ArchitectureName } from '../../core/architectures/cnn.ts';
 import { engineLabel } from '../../core/engine/backend.ts';
 import { trainAndSave, type TrainRequest } from '../../core/training/train-model.ts';
@@ -11,17 +11,21 @@ import { checkpointDir } from '../../core/training/checkpoint.ts';
 import { userModelsDir } from '../../core/models/paths.ts';
 import { parseWorkers } from '../../core/training/parallel/workers-option.ts';
 
-const usage = `usage: cxr train <data-folder> --id ID [--name NAME] [--out DIR] [--architecture ${ARCHITECTURES.join('|')}]
+const usage = `usage: cxr train <data-folder|data.npz> --id ID [--name NAME] [--out DIR] [--architecture ${ARCHITECTURES.join('|')}]
+                 [--filters 32,64,128] [--dropout 0.3] [--l2 1e-4] [--dense-units 64]
                  [--input-size 128] [--resize crop|stretch|letterbox] [--epochs 30] [--batch-size 32] [--lr 0.001] [--seed 42]
                  [--holdout 0.15] [--patience 8] [--class-weights auto|none|w0,w1] [--no-augment]
                  ${AUGMENT_USAGE}
-                 [--max-per-class N] [--resume] [--workers N|auto] [--backend NAME] [--models-dir DIR]
+                 [--max-per-class N] [--resume] [--workers N|auto] [--backend NAME] [--models-dir DIR] [--exclude-near DIR …]
                  transfer learning: --base mobilenetv2|vgg19|MODEL [--cut-at LAYER] [--base-weights FILE] [--freeze-base]
                  [--then-unfreeze-from LAYER | --unfreeze-last-blocks N] [--fine-tune-lr 1e-5] [--fine-tune-epochs 10] [--feature-views 4]
 
 Trains a CNN from scratch on <data-folder> laid out train/{NORMAL,PNEUMONIA} (+ optional val/) or {NORMAL,PNEUMONIA}/.
 The epoch and the decision threshold are chosen on a seeded, stratified hold-out of train plus val/;
-test/ and test-dev/ are never used. The model is saved to --out or to the user's model folder under --id.
+test/ and test-dev/ are never used. A MedMNIST-style .npz (e.g. PneumoniaMNIST: train_images/train_labels,
+val_images/val_labels, labels 0 NORMAL / 1 PNEUMONIA) trains at its own image size on train_* and selects on val_*
+(test_* is never read); --exclude-near DIR (repeatable) leaves out, for every image under DIR, the nearest array image,
+so images you will evaluate or select on elsewhere (e.g. ../shared/data) cannot be in its training data. The model is saved to --out or to the user's model folder under --id.
 After every epoch a checkpoint is written to <model folder>.checkpoint/; after a crash or Ctrl-C, the same
 command with --resume continues to the same epoch count (optimizer state included). Augmentation: rotation and
 shear in degrees, shift as a fraction of the size, zoom/contrast as fractions, brightness and noise (Gaussian sd)
@@ -45,7 +49,7 @@ function resizeFlag(v: string | undefined): 'crop' | 'stretch' | 'letterbox' | u
   return v;
 }
 
-type Flags = Record<string, string | boolean | undefined>;
+type Flags = Record<string, string | string[] | boolean | undefined>;
 
 function transferFromFlags(values: Flags): NonNullable<TrainRequest['transfer']> | undefined {
   const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
@@ -66,9 +70,17 @@ function transferFromFlags(values: Flags): NonNullable<TrainRequest['transfer']>
   };
 }
 
-/** Quotes one argument for a POSIX shell when it needs it (for the reproducible command in the model card). */
-function shellQuote(a: string): string {
-  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
+function architectureFromFlags(values: Flags): TrainRequest['architectureOptions'] {
+  const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  if (values.base !== undefined) {
+    const stray = ['filters', 'dropout', 'l2', 'dense-units'].find((k) => values[k] !== undefined);
+    if (stray) throw new UsageError(`--${stray} applies to CNNs trained from scratch, not with --base`);
+    return undefined;
+  }
+  const filters = str('filters')?.split(',').map((f) => numberFlag(f.trim(), '--filters', 1, 1024)!);
+  const out = { filters, dropout: numberFlag(str('dropout'), '--dropout', 0, 0.95), l2: numberFlag(str('l2'), '--l2', 0, 1), denseUnits: numberFlag(str('dense-units'), '--dense-units', 1, 4096) };
+  const given = Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined));
+  return Object.keys(given).length ? given : undefined;
 }
 
 export const trainCommand: Command = {
@@ -78,13 +90,14 @@ export const trainCommand: Command = {
     const { values, positionals } = parse(argv, {
       ...engineOptions,
       id: { type: 'string' }, name: { type: 'string' }, out: { type: 'string' }, architecture: { type: 'string' },
+      filters: { type: 'string' }, dropout: { type: 'string' }, l2: { type: 'string' }, 'dense-units': { type: 'string' },
       'input-size': { type: 'string' }, resize: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
       seed: { type: 'string' }, holdout: { type: 'string' }, patience: { type: 'string' }, 'no-augment': { type: 'boolean' },
-      'max-per-class': { type: 'string' }, 'class-weights': { type: 'string' }, resume: { type: 'boolean' }, workers: { type: 'string' }, ...augmentOptions,
+      'max-per-class': { type: 'string' }, 'exclude-near': { type: 'string', multiple: true }, 'class-weights': { type: 'string' }, resume: { type: 'boolean' }, workers: { type: 'string' }, ...augmentOptions,
       base: { type: 'string' }, 'cut-at': { type: 'string' }, 'base-weights': { type: 'string' }, 'freeze-base': { type: 'boolean' },
       'then-unfreeze-from': { type: 'string' }, 'unfreeze-last-blocks': { type: 'string' }, 'fine-tune-lr': { type: 'string' }, 'fine-tune-epochs': { type: 'string' }, 'feature-views': { type: 'string' },
     });
-    if (positionals.length !== 1) throw new UsageError('name exactly one data folder');
+    if (positionals.length !== 1) throw new UsageError('name exactly one data folder or .npz file');
     if (!values.id) throw new UsageError('--id is required (letters, digits, ".", "_" or "-")');
     const arch = (values.architecture ?? 'seed-cnn') as ArchitectureName;
     if (!ARCHITECTURES.includes(arch)) throw new UsageError(`--architecture must be one of ${ARCHITECTURES.join(', ')}`);
@@ -112,7 +125,9 @@ export const trainCommand: Command = {
         id: values.id,
         name: values.name ?? values.id,
         architecture: arch,
-        inputSize: transfer ? (numberFlag(values['input-size'], '--input-size', 32, 512) ?? 224) : (numberFlag(values['input-size'], '--input-size', 64, 256) ?? 128),
+        architectureOptions: architectureFromFlags(values),
+        inputSize: transfer ? (numberFlag(values['input-size'], '--input-size', 32, 512) ?? 224) : numberFlag(values['input-size'], '--input-size', 28, 256),
+        excludeNear: (values['exclude-near'] as string[] | undefined)?.map((d) => path.resolve(d)),
         transfer,
         resize: resizeFlag(values.resize),
         epochs: numberFlag(values.epochs, '--epochs', 1, 500) ?? 30,

@@ -17,7 +17,12 @@ test('every architecture builds with a sigmoid output of shape [null, 1]', () =>
 });
 
 test('bad options give clear errors', () => {
-  assert.throws(() => buildArchitecture('seed-cnn', { inputSize: 32 }), /inputSize must be an integer in 64–256/);
+  assert.throws(() => buildArchitecture('seed-cnn', { inputSize: 16 }), /inputSize must be an integer in 28–256/);
+  assert.throws(() => buildArchitecture('seed-cnn', { inputSize: 300 }), /inputSize must be an integer in 28–256/);
+  assert.throws(() => buildArchitecture('seed-cnn', { inputSize: 28 }), /4 pooling blocks shrink 28px below 2px/);
+  const small = buildArchitecture('bn-cnn', { inputSize: 28, filters: [8, 16, 32] }); // PneumoniaMNIST's size
+  assert.deepEqual(small.outputs[0].shape, [null, 1]);
+  small.dispose();
   assert.throws(() => buildArchitecture('seed-cnn', { channels: 2 as 1 }), /channels must be 1 or 3/);
   assert.throws(() => buildArchitecture('seed-cnn', { dropout: 1 }), /dropout must be in \[0, 1\)/);
   assert.throws(() => buildArchitecture('seed-cnn', { inputSize: 64, filters: [8, 8, 8, 8, 8, 8] }), /shrink 64px below 2px/);

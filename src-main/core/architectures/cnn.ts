@@ -29,7 +29,7 @@ function check(cond: boolean, msg: string): void {
 }
 
 function validate(name: ArchitectureName, o: CnnOptions): void {
-  check(Number.isInteger(o.inputSize) && o.inputSize >= 64 && o.inputSize <= 256, `inputSize must be an integer in 64–256 (got ${o.inputSize})`);
+  check(Number.isInteger(o.inputSize) && o.inputSize >= 28 && o.inputSize <= 256, `inputSize must be an integer in 28–256 (got ${o.inputSize})`);
   check(o.channels === 1 || o.channels === 3, `channels must be 1 or 3 (got ${o.channels})`);
   check(o.filters.length >= 1 && o.filters.every((f) => Number.isInteger(f) && f >= 1 && f <= 1024), 'filters must be 1–1024 each');
   check(o.inputSize / 2 ** o.filters.length >= 2, `${o.filters.length} pooling blocks shrink ${o.inputSize}px below 2px; use fewer blocks or a larger input`);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { crc32, deflateSync } from 'node:zlib';
 import { decodeImage, MAX_PIXELS } from './decode.ts';
 import { ImageError, imageErrorFromFsError, toFileFailure } from './image-error.ts';
 
@@ -99,6 +100,25 @@ describe('decodeImage: good inputs', () => {
     const d = await decodeImage(at('exif6.jpg'));
     assert.deepEqual([d.width, d.height], [20, 40]);
     assert.equal(d.data.length, 20 * 40 * d.channels);
+  });
+
+  test('an embedded ICC profile is ignored: stored grey values come back unchanged', { skip: HAVE_DATA && existsSync(path.join(DATA, 'val/NORMAL/NORMAL2-IM-1427-0001.jpeg')) ? false : NO_DATA || 'val/NORMAL/NORMAL2-IM-1427-0001.jpeg not found' }, async () => {
+    // The Kermany val/NORMAL originals carry an Apple grey ICC profile; libvips applies it unless told not to.
+    const icc = (await sharp(path.join(DATA, 'val/NORMAL/NORMAL2-IM-1427-0001.jpeg')).metadata()).icc;
+    assert.ok(icc, 'fixture should carry an ICC profile');
+    const px = new Uint8Array(32 * 32).map((_, i) => (i * 7) % 256);
+    const png = await sharp(px, { raw: { width: 32, height: 32, channels: 1 } }).toColourspace('b-w').png().toBuffer();
+    // Insert an iCCP chunk after IHDR (8-byte signature + 25-byte IHDR chunk) without touching the pixels.
+    const body = Buffer.concat([Buffer.from('iCCP'), Buffer.from('grey\0\0', 'latin1'), deflateSync(icc)]);
+    const chunk = Buffer.alloc(body.length + 8);
+    chunk.writeUInt32BE(body.length - 4, 0);
+    body.copy(chunk, 4);
+    chunk.writeUInt32BE(crc32(body), body.length + 4);
+    await writeFile(at('icc.png'), Buffer.concat([png.subarray(0, 33), chunk, png.subarray(33)]));
+    assert.ok((await sharp(at('icc.png')).metadata()).icc, 'the PNG should embed the profile');
+    const img = await decodeImage(at('icc.png'));
+    assert.equal(img.channels, 1);
+    assert.deepEqual(Array.from(img.data), Array.from(px));
   });
 
   test('real test-dev JPEG decodes as 1-channel 8-bit', { skip: NO_DATA }, async () => {

@@ -105,9 +105,12 @@ export async function inspectImage(buffer: Uint8Array, file: string): Promise<Im
 /**
  * A sharp pipeline on `buffer` that applies EXIF orientation, flattens alpha onto black and
  * yields 8-bit pixels: 1 channel for grey sources, 3 (sRGB) otherwise. Callers may add a resize.
+ * An embedded ICC profile is ignored: the stored values are the data, as PIL and Keras read them
+ * (the Kermany val/NORMAL originals carry an Apple grey profile that libvips would otherwise
+ * apply, brightening them by about 13 of 255 levels against the same images everywhere else).
  */
 export function openPixels(buffer: Uint8Array, header: ImageHeader): Sharp {
-  let s = sharp(buffer, { failOn: FAIL_ON, limitInputPixels: MAX_PIXELS, autoOrient: true });
+  let s = sharp(buffer, { failOn: FAIL_ON, limitInputPixels: MAX_PIXELS, autoOrient: true, ignoreIcc: true });
   if (header.hasAlpha) s = s.flatten({ background: { r: 0, g: 0, b: 0 } });
   return s.toColourspace(header.grey ? 'b-w' : 'srgb');
 }

@@ -64,6 +64,24 @@ export function renderModelCard(md: ModelMetadata): string {
       ...t.history.map((h) => `| ${h.epoch} | ${num(h.loss)} | ${num(h.valLoss)} | ${num(h.valAuc)} | ${h.learningRate} |`),
     );
   }
+  const ens = md.ensemble;
+  if (ens) {
+    lines.push(
+      '',
+      '## Ensemble',
+      `- Combination: ${ens.combination}.`,
+      '',
+      '| member | name | architecture | input | version | weights sha256 |',
+      '|---|---|---|---|---|---|',
+      ...ens.members.map((m) => `| \`${m.id}\` | ${m.name} | \`${m.architecture}\` | ${m.input.width}×${m.input.height}×${m.input.channels} | ${m.version} | \`${m.weightsSha256.slice(0, 12)}…\`${m.calibrated ? ' (calibrated)' : ''} |`),
+      '',
+      'Each member\'s own model card gives its training data and recipe. Reproduce with:',
+      '',
+      '```sh',
+      ens.command,
+      '```',
+    );
+  }
   if (md.metrics && Object.keys(md.metrics).length) {
     lines.push('', '## Metrics');
     for (const m of Object.values(md.metrics)) lines.push('', metricsTable(m));

@@ -18,7 +18,7 @@ import { userModelsDir } from '../models/paths.ts';
 import { loadStoredModel, resolveModel, saveModel } from '../models/store.ts';
 import { fitModel, predictArrays, type TrainProgress } from '../training/fit.ts';
 import { loadImages } from '../training/load-images.ts';
-import { capPerClass, labelOf } from '../training/train-model.ts';
+import { capPerClass, labelOf } from '../training/training-data.ts';
 import { gateDecision, type GateDecision, type GateScores } from './gate.ts';
 import { findLocked, readLockedTest } from './locked-test.ts';
 

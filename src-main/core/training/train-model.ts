@@ -1,10 +1,8 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import path from 'node:path';
 import type { FileFailure, InputSpec, ModelMetadata } from '../../../src-shared/types.ts';
-import { ARCHITECTURES, buildArchitecture, type ArchitectureName } from '../architectures/cnn.ts';
+import { ARCHITECTURES, buildArchitecture, type ArchitectureName, type CnnOptions } from '../architectures/cnn.ts';
 import { DEFAULT_AUGMENT, validateAugment, type AugmentRanges } from '../augment/affine.ts';
-import { scanDataset, type DatasetItem } from '../dataset/scan.ts';
-import { stratifiedSplit } from '../dataset/split.ts';
 import { engineInfo } from '../engine/backend.ts';
 import { defaultWorkers, effectiveWorkers } from './parallel/workers-option.ts';
 import { chooseThreshold, summarise } from '../evaluation/metrics.ts';
@@ -13,13 +11,9 @@ import { userModelsDir } from '../models/paths.ts';
 import { saveModel } from '../models/store.ts';
 import { checkpointDir, readCheckpoint, removeCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import { fitModel, predictArrays, type FitState, type TrainProgress } from './fit.ts';
-import { loadImages } from './load-images.ts';
+import { CLASS_NAMES, loadTrainingData } from './training-data.ts';
 import { buildTransferModel, type BackboneRequest, type TransferModel } from '../transfer/backbone.ts';
 import { fitTwoPhase, type PhaseOptions, type PhaseSummary } from '../transfer/two-phase.ts';
-
-/** Class names of every model we train, in output order (positive last). */
-export const CLASS_NAMES = ['NORMAL', 'PNEUMONIA'];
-const TEST_SPLITS = new Set(['test', 'test-dev']);
 
 /** What `cxr train` asks for. */
 export interface TrainRequest {
@@ -27,7 +21,12 @@ export interface TrainRequest {
   id: string;
   name: string;
   architecture: ArchitectureName;
-  inputSize: number;
+  /** Square input size (default 128 from scratch, 224 with `transfer`; an .npz brings its own). */
+  inputSize?: number;
+  /** Architecture options beyond the named defaults (filters, dropout, L2, dense units). */
+  architectureOptions?: Pick<Partial<CnnOptions>, 'filters' | 'dropout' | 'l2' | 'denseUnits'>;
+  /** For .npz data: leave out the array images nearest to every image of these folders (see npz-data.ts). */
+  excludeNear?: string[];
   /** How images reach the square input: `crop` (centre crop, default) removes the aspect ratio, which predicts the label in this data; `stretch` keeps it. */
   resize?: 'crop' | 'stretch' | 'letterbox';
   epochs: number;
@@ -57,21 +56,6 @@ export interface TrainRequest {
   signal?: AbortSignal;
 }
 
-/** 0 for NORMAL, 1 for PNEUMONIA (folder names in any case); throws naming the file otherwise. */
-export function labelOf(item: { path: string; label: string | null }): number {
-  const i = CLASS_NAMES.findIndex((c) => c.toLowerCase() === String(item.label).toLowerCase());
-  if (i < 0) throw new Error(`${item.path}: class folder "${item.label}" is not one of ${CLASS_NAMES.join(', ')}; rename the folder or move the file`);
-  return i;
-}
-
-/** At most `max` items per label, a seeded stratified subset. */
-export function capPerClass<T extends { label: string | null }>(items: T[], max: number, seed: number): T[] {
-  const { holdout } = stratifiedSplit(items, Math.min(1, (max * 2) / Math.max(1, items.length)), seed);
-  const byClass = new Map<string, T[]>();
-  for (const it of holdout) byClass.set(String(it.label), [...(byClass.get(String(it.label)) ?? []), it]);
-  return [...byClass.values()].flatMap((v) => v.slice(0, max));
-}
-
 /**
  * Trains a CNN from scratch on `dataRoot` (split/class or class layout), selects the epoch and the
  * threshold on a seeded stratified hold-out of train plus `val/`, never on a test split, and saves
@@ -82,33 +66,18 @@ export async function trainAndSave(req: TrainRequest): Promise<{ metadata: Model
   if (req.transfer && req.resume) throw new Error('--resume is not available for transfer learning (--base); run the command again without --resume');
   if (!req.transfer && !(ARCHITECTURES as readonly string[]).includes(req.architecture)) throw new Error(`unknown architecture "${req.architecture}" (use ${ARCHITECTURES.join(', ')})`);
   const started = Date.now();
-  log(`scanning ${req.dataRoot} …`);
-  const scan = await scanDataset(req.dataRoot, { hash: true });
-  const usable = scan.items.filter((it) => it.label != null && !TEST_SPLITS.has(String(it.split).toLowerCase()));
-  let trainItems = usable.filter((it) => it.split == null || it.split.toLowerCase() === 'train');
-  const valItems = usable.filter((it) => it.split != null && ['val', 'validation'].includes(it.split.toLowerCase()));
-  if (trainItems.length === 0) throw new Error(`${req.dataRoot}: no labelled training images found (expected train/NORMAL, train/PNEUMONIA or NORMAL/, PNEUMONIA/)`);
-  if (req.maxPerClass) trainItems = capPerClass(trainItems, req.maxPerClass, req.seed);
-  const split = stratifiedSplit(trainItems, req.holdoutFraction, req.seed);
-  const selection = [...split.holdout, ...valItems];
-  const fitItems = split.train;
-  const testHashes = new Set(scan.items.filter((it) => TEST_SPLITS.has(String(it.split).toLowerCase())).map((it) => it.sha256));
-  const leaked = [...fitItems, ...selection].filter((it) => it.sha256 && testHashes.has(it.sha256));
-  if (leaked.length) throw new Error(`${leaked[0].path}: this image is also in the test split (same content); remove it from training data`);
-  const counts: Record<string, Record<string, number>> = {};
-  const count = (name: string, items: DatasetItem[]) => {
-    counts[name] = Object.fromEntries(CLASS_NAMES.map((c) => [c, items.filter((it) => labelOf(it) === CLASS_NAMES.indexOf(c)).length]));
-  };
-  count('fit (train minus hold-out)', fitItems);
-  count('selection (hold-out of train + val)', selection);
-  log(`training on ${fitItems.length} images, selecting on ${selection.length} (hold-out ${split.holdout.length} + val ${valItems.length})`);
-
+  const isNpz = req.dataRoot.toLowerCase().endsWith('.npz');
+  if (isNpz && req.transfer) throw new Error(`${req.dataRoot}: transfer learning (--base) needs a dataset folder of images, not an .npz`);
   const tm: TransferModel | null = req.transfer ? await buildTransferModel({ ...req.transfer, resize: req.resize ?? 'crop', seed: req.seed, modelsDir: req.modelsDir }, log) : null;
-  const input: InputSpec = tm?.input ?? { height: req.inputSize, width: req.inputSize, channels: 1, resize: req.resize ?? 'crop', scaling: 'scale255' };
-  const toLoad = (items: DatasetItem[]) => items.map((it) => ({ path: it.path, label: labelOf(it) }));
-  const fitData = await loadImages(toLoad(fitItems), input, { onProgress: (d, t) => d % 200 === 0 && log(`decoded ${d}/${t}`) });
-  const selData = await loadImages(toLoad(selection), input);
-  const failures = [...fitData.failures, ...selData.failures];
+  const data = await loadTrainingData({
+    dataRoot: req.dataRoot, seed: req.seed, holdoutFraction: req.holdoutFraction, maxPerClass: req.maxPerClass, excludeNear: req.excludeNear, log,
+    input: tm?.input ?? { height: req.inputSize ?? 128, width: req.inputSize ?? 128, channels: 1, resize: req.resize ?? 'crop', scaling: 'scale255' },
+  });
+  const input = data.input;
+  if (isNpz && req.inputSize && req.inputSize !== input.height) throw new Error(`${req.dataRoot} holds ${input.width}×${input.height} images; leave out --input-size or give ${input.height}`);
+  const { counts, failures } = data;
+  const fitData = data.fit;
+  const selData = data.selection;
   for (const f of failures) log(`skipped ${f.path}: ${f.reason}`);
   const pos = fitData.labels.filter((l) => l === 1).length;
   const neg = fitData.labels.length - pos;
@@ -121,7 +90,7 @@ export async function trainAndSave(req: TrainRequest): Promise<{ metadata: Model
   const dir = req.outDir ? path.resolve(req.outDir) : path.join(userModelsDir(req.modelsDir), req.id);
   const ckDir = checkpointDir(dir);
   const architecture = tm ? `transfer:${req.transfer!.base}@${tm.cutAt}` : req.architecture;
-  const hyper: Record<string, unknown> = { architecture, inputSize: input.height, resize: input.resize, epochs: req.epochs, batchSize: req.batchSize, learningRate: req.learningRate, optimizer: 'adam', loss: 'class-weighted binary cross-entropy', classWeights, classWeightsRule: Array.isArray(cw) ? 'given' : cw, holdoutFraction: req.holdoutFraction, patience: req.patience, lrSchedule: 'halve after 3 epochs without improvement', augment, maxPerClass: req.maxPerClass ?? null };
+  const hyper: Record<string, unknown> = { architecture, inputSize: input.height, resize: input.resize, epochs: req.epochs, batchSize: req.batchSize, learningRate: req.learningRate, optimizer: 'adam', loss: 'class-weighted binary cross-entropy', classWeights, classWeightsRule: Array.isArray(cw) ? 'given' : cw, holdoutFraction: req.holdoutFraction, patience: req.patience, lrSchedule: 'halve after 3 epochs without improvement', augment, maxPerClass: req.maxPerClass ?? null, ...(req.architectureOptions && !tm ? { architectureOptions: req.architectureOptions } : {}) };
   const workers = tm ? 1 : effectiveWorkers(req.workers ?? defaultWorkers(), engineInfo().backend);
   hyper.workers = workers;
   if (workers > 1) hyper.parallelism = 'data-parallel: batch split across the main thread and worker threads, gradients weighted by share class-weight sums; per-share dropout masks and BatchNorm batch statistics, BN moving statistics averaged over shares';
@@ -136,7 +105,7 @@ export async function trainAndSave(req: TrainRequest): Promise<{ metadata: Model
     ({ model, state: resume } = await readCheckpoint(ckDir, fingerprint));
     log(`resuming after epoch ${resume.epoch} from ${ckDir}`);
   } else if (tm) model = tm.model;
-  else model = buildArchitecture(req.architecture, { inputSize: req.inputSize, channels: 1, seed: req.seed });
+  else model = buildArchitecture(req.architecture, { ...req.architectureOptions, inputSize: input.height, channels: input.channels, seed: req.seed });
   let phases: PhaseSummary[] | undefined;
   const fitOptions = {
     height: input.height, width: input.width, channels: input.channels, epochs: req.epochs, batchSize: req.batchSize, learningRate: req.learningRate,
@@ -152,7 +121,7 @@ export async function trainAndSave(req: TrainRequest): Promise<{ metadata: Model
 
   const probs = Array.from(predictArrays(model, selData.pixels, input.height, input.width, input.channels));
   const op = chooseThreshold(selData.labels, probs, 0.9);
-  const selectionMetrics = summarise('selection (hold-out of train + val)', selData.labels, probs, op.threshold);
+  const selectionMetrics = summarise(`selection: ${data.selectionName}`, selData.labels, probs, op.threshold);
   log(`best epoch ${bestEpoch}; selection AUC ${selectionMetrics.auc.value.toFixed(3)}; threshold ${op.threshold.toFixed(3)} (sens ${op.sensitivity.toFixed(3)}, spec ${op.specificity.toFixed(3)})`);
   const meta = {
     schemaVersion: 1 as const,
@@ -166,8 +135,8 @@ export async function trainAndSave(req: TrainRequest): Promise<{ metadata: Model
     positiveClass: 'PNEUMONIA',
     output: 'sigmoid' as const,
     threshold: op.threshold,
-    thresholdChosenBy: `Youden's J with sensitivity ≥ 0.90 on the selection set (seeded ${Math.round(req.holdoutFraction * 100)}% hold-out of train + val/; expected sensitivity ${op.sensitivity.toFixed(3)}, specificity ${op.specificity.toFixed(3)})`,
-    training: { command: req.command, dataRoot: req.dataRoot, counts, seed: req.seed, epochs: history.length, bestEpoch, backend: engineInfo().backend, durationSeconds: (Date.now() - started) / 1000, hyperparameters: hyper, history: history.map((h) => ({ ...h })) },
+    thresholdChosenBy: `Youden's J with sensitivity ≥ 0.90 on ${data.selectionName} (expected sensitivity ${op.sensitivity.toFixed(3)}, specificity ${op.specificity.toFixed(3)})`,
+    training: { command: req.command, dataRoot: req.dataRoot, counts, seed: req.seed, epochs: history.length, bestEpoch, backend: engineInfo().backend, durationSeconds: (Date.now() - started) / 1000, hyperparameters: { ...hyper, ...data.notes }, history: history.map((h) => ({ ...h })) },
     metrics: { selection: selectionMetrics },
   };
   const saved = await saveModel(model, meta, dir, (full) => ({ 'MODEL_CARD.md': renderModelCard(full) }));

@@ -1,8 +1,8 @@
 // Cuts a layers model at a named layer and rebuilds it, flat, for a new input size; copies the weights.
 import * as tfl from '@tensorflow/tfjs-layers';
 
-type Inbound = Array<Array<[string, number, number, Record<string, unknown>?]>>;
-interface LayerEntry {
+export type Inbound = Array<Array<[string, number, number, Record<string, unknown>?]>>;
+export interface LayerEntry {
   class_name: string;
   name: string;
   config: Record<string, unknown>;
@@ -10,7 +10,7 @@ interface LayerEntry {
 }
 
 /** A Sequential config as an equivalent functional one (an InputLayer in front, each layer fed by the one before). */
-function toFunctional(layers: LayerEntry[], label: string): { layers: LayerEntry[]; input_layers: unknown[] } {
+export function toFunctional(layers: LayerEntry[], label: string): { layers: LayerEntry[]; input_layers: unknown[] } {
   const first = layers[0];
   const shape = (first?.config.batch_input_shape ?? first?.config.batchInputShape) as unknown[] | undefined;
   if (!shape) throw new Error(`${label}: the first layer has no input shape; re-import the model`);

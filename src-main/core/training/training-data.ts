@@ -1,0 +1,135 @@
+// The fit and selection data of a training run, from a dataset folder or a MedMNIST-style .npz, decoded
+// to the model's input. The test split is never read: folders' test/ and test-dev/ are left out (and a
+// training image with the same content as a test image is refused); an .npz's test_* arrays are ignored.
+import type { FileFailure, InputSpec } from '../../../src-shared/types.ts';
+import { scanDataset, type DatasetItem } from '../dataset/scan.ts';
+import { stratifiedSplit } from '../dataset/split.ts';
+import { loadImages } from './load-images.ts';
+import { loadNpzTrainingData } from './npz-data.ts';
+
+/** Class names of every model we train, in output order (positive last). */
+export const CLASS_NAMES = ['NORMAL', 'PNEUMONIA'];
+const TEST_SPLITS = new Set(['test', 'test-dev']);
+
+/** Decoded images with labels (0 NORMAL, 1 PNEUMONIA) and where each came from. */
+export interface LabelledPixels {
+  paths: string[];
+  labels: number[];
+  pixels: Float32Array[];
+}
+
+/** What a training run fits and selects on. */
+export interface TrainingData {
+  input: InputSpec;
+  fit: LabelledPixels;
+  selection: LabelledPixels;
+  /** Images per class of each part, for the model card. */
+  counts: Record<string, Record<string, number>>;
+  failures: FileFailure[];
+  /** How the selection set was made, for the model's metadata. */
+  selectionName: string;
+  /** Extra facts for the model card (e.g. what was left out of an .npz). */
+  notes: Record<string, unknown>;
+}
+
+/** What to load. `input` is the model's input for folders; an .npz brings its own size. */
+export interface TrainingDataRequest {
+  dataRoot: string;
+  input: InputSpec;
+  seed: number;
+  holdoutFraction: number;
+  maxPerClass?: number;
+  excludeNear?: string[];
+  log: (line: string) => void;
+}
+
+/** 0 for NORMAL, 1 for PNEUMONIA (folder names in any case); throws naming the file otherwise. */
+export function labelOf(item: { path: string; label: string | null }): number {
+  const i = CLASS_NAMES.findIndex((c) => c.toLowerCase() === String(item.label).toLowerCase());
+  if (i < 0) throw new Error(`${item.path}: class folder "${item.label}" is not one of ${CLASS_NAMES.join(', ')}; rename the folder or move the file`);
+  return i;
+}
+
+/** At most `max` items per label, a seeded stratified subset. */
+export function capPerClass<T extends { label: string | null }>(items: T[], max: number, seed: number): T[] {
+  const { holdout } = stratifiedSplit(items, Math.min(1, (max * 2) / Math.max(1, items.length)), seed);
+  const byClass = new Map<string, T[]>();
+  for (const it of holdout) byClass.set(String(it.label), [...(byClass.get(String(it.label)) ?? []), it]);
+  return [...byClass.values()].flatMap((v) => v.slice(0, max));
+}
+
+function countByClass(labels: readonly number[]): Record<string, number> {
+  return Object.fromEntries(CLASS_NAMES.map((c, i) => [c, labels.filter((l) => l === i).length]));
+}
+
+function capPixels(part: LabelledPixels, max: number | undefined, seed: number): LabelledPixels {
+  if (!max) return part;
+  const items = part.paths.map((p, i) => ({ path: p, label: String(part.labels[i]), i }));
+  const kept = capPerClass(items, max, seed).map((it) => it.i).sort((a, b) => a - b);
+  return { paths: kept.map((i) => part.paths[i]), labels: kept.map((i) => part.labels[i]), pixels: kept.map((i) => part.pixels[i]) };
+}
+
+async function fromNpz(req: TrainingDataRequest): Promise<TrainingData> {
+  if (!req.excludeNear?.length) req.log('note: no --exclude-near folder given, so nothing keeps images you evaluate on elsewhere out of this .npz');
+  const d = await loadNpzTrainingData(req.dataRoot, { excludeNear: req.excludeNear, log: req.log });
+  const fit = capPixels(d.fit, req.maxPerClass, req.seed);
+  return {
+    input: d.input,
+    fit,
+    selection: d.selection,
+    counts: { 'fit (train_* arrays)': countByClass(fit.labels), 'selection (val_* arrays)': countByClass(d.selection.labels) },
+    failures: d.failures,
+    selectionName: 'the val_* arrays of the .npz',
+    notes: { excludedNear: d.excluded },
+  };
+}
+
+/**
+ * The labelled items of a dataset folder split for training: fit = train minus a seeded stratified
+ * hold-out; selection = that hold-out + val/. Test splits are left out, and refused by content.
+ */
+export async function folderSplit(dataRoot: string, opts: { seed: number; holdoutFraction: number; maxPerClass?: number }): Promise<{ fit: DatasetItem[]; selection: DatasetItem[]; holdout: number; val: number }> {
+  const scan = await scanDataset(dataRoot, { hash: true });
+  const usable = scan.items.filter((it) => it.label != null && !TEST_SPLITS.has(String(it.split).toLowerCase()));
+  let trainItems = usable.filter((it) => it.split == null || it.split.toLowerCase() === 'train');
+  const valItems = usable.filter((it) => it.split != null && ['val', 'validation'].includes(it.split.toLowerCase()));
+  if (trainItems.length === 0) throw new Error(`${dataRoot}: no labelled training images found (expected train/NORMAL, train/PNEUMONIA or NORMAL/, PNEUMONIA/)`);
+  if (opts.maxPerClass) trainItems = capPerClass(trainItems, opts.maxPerClass, opts.seed);
+  const split = stratifiedSplit(trainItems, opts.holdoutFraction, opts.seed);
+  const selection = [...split.holdout, ...valItems];
+  const testHashes = new Set(scan.items.filter((it) => TEST_SPLITS.has(String(it.split).toLowerCase())).map((it) => it.sha256));
+  const leaked = [...split.train, ...selection].filter((it) => it.sha256 && testHashes.has(it.sha256));
+  if (leaked.length) throw new Error(`${leaked[0].path}: this image is also in the test split (same content); remove it from training data`);
+  return { fit: split.train, selection, holdout: split.holdout.length, val: valItems.length };
+}
+
+/** Items as loadImages takes them (label 0 NORMAL / 1 PNEUMONIA). */
+export function toLoadable(items: readonly DatasetItem[]): Array<{ path: string; label: number }> {
+  return items.map((it) => ({ path: it.path, label: labelOf(it) }));
+}
+
+async function fromFolder(req: TrainingDataRequest): Promise<TrainingData> {
+  req.log(`scanning ${req.dataRoot} …`);
+  const split = await folderSplit(req.dataRoot, req);
+  const selection = split.selection;
+  req.log(`training on ${split.fit.length} images, selecting on ${selection.length} (hold-out ${split.holdout} + val ${split.val})`);
+  const toLoad = toLoadable;
+  const fit = await loadImages(toLoad(split.fit), req.input, { onProgress: (d, t) => d % 200 === 0 && req.log(`decoded ${d}/${t}`) });
+  const sel = await loadImages(toLoad(selection), req.input);
+  return {
+    input: req.input,
+    fit,
+    selection: sel,
+    counts: { 'fit (train minus hold-out)': countByClass(toLoad(split.fit).map((x) => x.label)), 'selection (hold-out of train + val)': countByClass(toLoad(selection).map((x) => x.label)) },
+    failures: [...fit.failures, ...sel.failures],
+    selectionName: `the selection set (seeded ${Math.round(req.holdoutFraction * 100)}% hold-out of train + val/)`,
+    notes: {},
+  };
+}
+
+/** Loads a run's data: an `.npz` file (see npz-data.ts) or a dataset folder (seeded hold-out of train + val/). */
+export function loadTrainingData(req: TrainingDataRequest): Promise<TrainingData> {
+  if (req.dataRoot.toLowerCase().endsWith('.npz')) return fromNpz(req);
+  if (req.excludeNear?.length) throw new Error('--exclude-near applies to .npz data only (dataset folders are checked against their test split by content)');
+  return fromFolder(req);
+}

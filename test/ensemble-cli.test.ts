@@ -1,0 +1,68 @@
+// End to end: `cxr train` on a MedMNIST .npz, `cxr ensemble` of it with a folder-trained model, then
+// classify and ONNX export of the ensemble, on tiny seeded subsets of the real data.
+import assert from 'node:assert/strict';
+import { promises as fsp, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import type { ModelMetadata } from '../src-shared/types.ts';
+import { npzBytes } from '../src-main/core/dataset/npz-fixture.ts';
+import { readNpz } from '../src-main/core/dataset/npz.ts';
+import { realData, tempDir } from '../src-main/core/test-support.ts';
+import { cxr } from './cli.ts';
+
+const data = realData();
+const tmp = tempDir();
+const env = { CXR_HOME: path.join(tmp.dir, 'home') };
+after(() => tmp.cleanup());
+const metadataOf = (id: string) => JSON.parse(readFileSync(path.join(env.CXR_HOME, 'models', id, 'metadata.json'), 'utf8')) as ModelMetadata;
+
+/** The first `n` rows of a real PneumoniaMNIST split, as uint8. */
+function rows(npz: Awaited<ReturnType<typeof readNpz>>, name: string, n: number, size: number) {
+  return { data: Uint8Array.from(npz[name].data.subarray(0, n * size)), shape: [n, ...npz[name].shape.slice(1)] };
+}
+
+test('train on a PneumoniaMNIST subset, combine it with a 56 px model, classify and export the ensemble', { skip: data.skip }, async () => {
+  const full = await readNpz(path.join(data.dir, 'pneumoniamnist', 'pneumoniamnist-trainval.npz'));
+  const sub = path.join(tmp.dir, 'sub.npz');
+  await fsp.writeFile(sub, npzBytes({
+    train_images: rows(full, 'train_images', 96, 784), train_labels: rows(full, 'train_labels', 96, 1),
+    val_images: rows(full, 'val_images', 32, 784), val_labels: rows(full, 'val_labels', 32, 1),
+  }));
+  const small = ['--epochs', '1', '--seed', '7', '--workers', '1'];
+  const p = await cxr(['train', sub, '--id', 'p28', '--architecture', 'bn-cnn', '--filters', '8,16', '--dense-units', '8', '--exclude-near', path.join(data.dir, 'val'), ...small], env);
+  assert.equal(p.code, 0, p.stderr);
+  assert.match(p.stderr, /left out \d+ array images nearest to the 16 images of .*val/);
+  const pm = metadataOf('p28');
+  assert.deepEqual(pm.input, { height: 28, width: 28, channels: 1, resize: 'crop', scaling: 'scale255' });
+  assert.match(pm.thresholdChosenBy, /val_\* arrays/);
+  assert.deepEqual((pm.training?.hyperparameters.architectureOptions as Record<string, unknown>).filters, [8, 16]);
+  const badSize = await cxr(['train', sub, '--id', 'x', '--input-size', '64', ...small], env);
+  assert.equal(badSize.code, 1);
+  assert.match(badSize.stderr, /holds 28×28 images; leave out --input-size or give 28/);
+
+  const t = await cxr(['train', data.dir, '--id', 'tiny56', '--max-per-class', '12', '--input-size', '56', ...small], env);
+  assert.equal(t.code, 0, t.stderr);
+  const e = await cxr(['ensemble', 'tiny56', 'p28', '--id', 'ens', '--name', 'Tiny ensemble', '--select', data.dir], env);
+  assert.equal(e.code, 0, e.stderr);
+  assert.match(e.stderr, /selection AUC tiny56: 0\.\d+\nselection AUC p28: 0\.\d+\nselection AUC ensemble: 0\.\d+ \(251 images/);
+  const md = metadataOf('ens');
+  assert.deepEqual(md.input, { height: 56, width: 56, channels: 1, resize: 'crop', scaling: 'scale255' });
+  assert.deepEqual(md.ensemble?.members.map((m) => m.id), ['tiny56', 'p28']);
+  assert.match(md.thresholdChosenBy, /selection set of .*data/);
+  const card = readFileSync(path.join(env.CXR_HOME, 'models', 'ens', 'MODEL_CARD.md'), 'utf8');
+  assert.match(card, /## Ensemble[\s\S]*\| `p28` \|[\s\S]*npx cxr ensemble tiny56 p28 --id ens --name 'Tiny ensemble'/);
+
+  const c = await cxr(['classify', path.join(data.dir, 'val'), '--model', 'ens', '--engine', 'tfjs'], env);
+  assert.equal(c.code, 0, c.stderr);
+  assert.equal(c.stdout.trim().split('\n').length, 16);
+  const x = await cxr(['export', 'ens', '--onnx'], env);
+  assert.equal(x.code, 0, x.stderr);
+  assert.match(x.stderr, /max \|onnxruntime − TensorFlow\.js\| = \S+ \(limit 1e-4\)/);
+
+  const one = await cxr(['ensemble', 'p28', '--id', 'solo'], env);
+  assert.equal(one.code, 1);
+  assert.match(one.stderr, /at least two models/);
+  const twice = await cxr(['ensemble', 'p28', 'p28', '--id', 'dup'], env);
+  assert.equal(twice.code, 1);
+  assert.match(twice.stderr, /the same model is named twice/);
+});
