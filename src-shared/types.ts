@@ -142,6 +142,8 @@ export interface ClassifyRecord {
   backend: BackendName;
   engine: string;
   milliseconds: number;
+  /** Where the result comes from: this run, or (for an image this model version already classified) the history. */
+  source?: string;
 }
 
 /** One file that could not be used, and why. */

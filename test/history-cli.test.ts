@@ -107,15 +107,32 @@ describe('cxr history CLI (end to end)', { skip }, () => {
 
     const again = ok(await cxr(['classify', testDev, '--model', model, '--out', path.join(tmp, 'again.csv')], home), 're-run');
     assert.match(again.stderr, /summary: 0 classified/);
-    assert.match(again.stderr, /skipped: 80 already classified/);
+    assert.match(again.stderr, /skipped: 80 already classified .*their earlier results are listed in/);
     assert.equal(count(dbOf(home), 'diagnoses'), 80);
+    // The re-run's output still lists every image: the earlier result, marked with the run it comes from.
+    const [head1, ...listedAgain] = parseCsv(fs.readFileSync(path.join(tmp, 'again.csv'), 'utf8')).filter((r) => r.length > 1);
+    const col = (name: string) => head1.indexOf(name);
+    assert.equal(listedAgain.length, 80);
+    const bySha = new Map(rows.map((r) => [r.sha256, r]));
+    for (const r of listedAgain) {
+      const past = bySha.get(r[col('sha256')])!;
+      assert.ok(past, `no earlier diagnosis for ${r[col('path')]}`);
+      assert.ok(Math.abs(Number(r[col('probability')]) - past.probability) < 1e-6);
+      assert.equal(r[col('label')], past.label);
+      assert.match(r[col('source')], new RegExp(`^history run ${past.runId} \\(`));
+    }
+    const lower = ok(await cxr(['classify', testDev, '--model', model, '--threshold', '0', '--out', path.join(tmp, 'zero.json')], home), 're-run, threshold 0');
+    assert.match(lower.stderr, /summary: 0 classified/);
+    const zero = JSON.parse(fs.readFileSync(path.join(tmp, 'zero.json'), 'utf8')) as { results: Array<{ label: string; threshold: number }> };
+    assert.equal(zero.results.length, 80);
+    assert.ok(zero.results.every((r) => r.label === 'PNEUMONIA' && r.threshold === 0), 'earlier results are relabelled at this run\'s threshold');
 
     const forced = ok(await cxr(['classify', testDev, '--model', model, '--force'], home), 'classify --force');
     assert.match(forced.stderr, /summary: 80 classified/);
     assert.equal(count(dbOf(home), 'diagnoses'), 160);
     const runs = sql<{ status: string; classified: number; skipped: number; total: number }>(dbOf(home), 'SELECT * FROM runs ORDER BY id');
     assert.deepEqual(runs.map((r) => [r.status, r.total, r.classified, r.skipped]), [
-      ['completed', 80, 80, 0], ['completed', 80, 0, 80], ['completed', 80, 80, 0],
+      ['completed', 80, 80, 0], ['completed', 80, 0, 80], ['completed', 80, 0, 80], ['completed', 80, 80, 0],
     ]);
     ok(await cxr(['audit', 'verify', '--expect-head', head], home), 'audit verify after more runs');
   });

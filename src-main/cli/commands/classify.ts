@@ -8,12 +8,12 @@ import { writeResults } from '../../core/classify/write-results.ts';
 import { listImageFiles } from '../../core/dataset/list-files.ts';
 import { engineLabel } from '../../core/engine/backend.ts';
 import {
-  auditHead, findDiagnosedImages, finishRun, markInterruptedRuns, openHistoryDb, recordDiagnoses, startRun, upsertModel,
+  auditHead, finishRun, latestDiagnoses, markInterruptedRuns, openHistoryDb, recordDiagnoses, startRun, upsertModel,
   HistorySchemaTooNewError, type DiagnosisInput, type HistoryDb,
 } from '../../core/history/index.ts';
 import { chooseEngine, parseEngineChoice, type EngineChoice } from '../../core/inference/choose-engine.ts';
 import { loadStoredModel, resolveModel } from '../../core/models/store.ts';
-import type { ModelMetadata } from '../../../src-shared/types.ts';
+import type { ClassifyRecord, ModelMetadata } from '../../../src-shared/types.ts';
 import { hashFile, historyFile } from './history.ts';
 
 const usage = `usage: cxr classify <folder|file>… [--model ID] [--out results.csv|results.json] [--threshold T]
@@ -27,7 +27,8 @@ conversion is checked against TensorFlow.js and cached in $CXR_HOME/onnx-cache/)
 onnx insists on onnxruntime, tfjs on TensorFlow.js (--backend chooses its backend).
 Every run is recorded in the diagnosis history ($CXR_HOME/history.sqlite, or the per-user data folder;
 --history FILE elsewhere, --no-history not at all), committed every --commit-every images (default 25).
-Images this model version already classified (same content) are skipped unless --force.
+Images this model version already classified (same content) are skipped unless --force; --out still lists
+them, with their earlier result at this run's threshold and, in the source column, the history run it comes from.
 Ctrl-C stops after the current batch and keeps what is done (exit 130).
 Exit 0 when every file was classified, 2 when some failed (they are listed), 1 on a usage error.`;
 
@@ -74,15 +75,25 @@ class RunRecorder {
   }
 
   /** Marks dead runs interrupted, records the model, and returns the files to classify. */
-  async prepare(io: CliIO, md: ModelMetadata, files: string[], force: boolean): Promise<{ todo: string[]; skipped: number }> {
+  async prepare(io: CliIO, md: ModelMetadata, files: string[], force: boolean): Promise<{ todo: string[]; skipped: number; earlier: Map<string, ClassifyRecord> }> {
     const marked = markInterruptedRuns(this.db);
     if (marked.length) io.err(`history: run${marked.length > 1 ? 's' : ''} ${marked.join(', ')} left running by a process that is gone marked interrupted`);
     upsertModel(this.db, md);
-    if (force || files.length === 0) return { todo: files, skipped: 0 };
+    const earlier = new Map<string, ClassifyRecord>();
+    if (force || files.length === 0) return { todo: files, skipped: 0, earlier };
     const hashes = await hashAll(files);
-    const known = findDiagnosedImages(this.db, md.id, md.version, hashes.filter((h): h is string => h !== null));
-    const todo = files.filter((_, i) => !(hashes[i] && known.has(hashes[i]!)));
-    return { todo, skipped: files.length - todo.length };
+    const known = latestDiagnoses(this.db, md.id, md.version, hashes.filter((h): h is string => h !== null));
+    const todo: string[] = [];
+    files.forEach((file, i) => {
+      const past = hashes[i] ? known.get(hashes[i]!) : undefined;
+      if (!past) return void todo.push(file);
+      earlier.set(file, {
+        path: file, sha256: hashes[i]!, probability: past.probability, label: '', threshold: past.threshold, modelId: md.id, modelVersion: md.version,
+        backend: (past.backend ?? '') as ClassifyRecord['backend'], engine: past.engine ?? '', milliseconds: past.milliseconds ?? 0,
+        source: `history run ${past.runId} (${past.createdAt})`,
+      });
+    });
+    return { todo, skipped: files.length - todo.length, earlier };
   }
 
   add(r: DiagnosisInput): void {
@@ -168,8 +179,10 @@ export const classifyCommand: Command = {
       const { files, failures: listFailures } = await listImageFiles(positionals);
       for (const f of listFailures) io.err(`warning: ${f.reason}`);
       const md = stored.metadata;
-      const { todo, skipped } = recorder ? await recorder.prepare(io, md, files, Boolean(values.force)) : { todo: files, skipped: 0 };
+      const { todo, skipped, earlier } = recorder ? await recorder.prepare(io, md, files, Boolean(values.force)) : { todo: files, skipped: 0, earlier: new Map<string, ClassifyRecord>() };
       const t = threshold ?? md.threshold;
+      // Earlier results are listed at this run's threshold (the probability is the model version's own).
+      for (const r of earlier.values()) Object.assign(r, { threshold: t, label: r.probability >= t ? md.positiveClass : md.classNames.find((c) => c !== md.positiveClass) ?? 'NEGATIVE' });
       io.err(`model ${md.id} v${md.version} (${stored.source}), threshold ${t.toFixed(3)}; engine ${chosen.kind === 'onnx' ? `${predictor.engine} (${chosen.reason}; loaded and checked by engine ${engineLabel(engine)})` : `${engineLabel(engine)} (${chosen.reason})`}; ${files.length} image file(s)${skipped ? `, ${skipped} already classified by this model (skipped)` : ''}`);
       if (controller.signal.aborted) {
         io.err('interrupted before classifying; nothing was recorded');
@@ -206,12 +219,16 @@ export const classifyCommand: Command = {
         recorder?.finish(io, { total: files.length, failed, skipped }, !outcome || outcome.cancelled);
       }
       const failures = [...listFailures, ...outcome.failures];
-      if (values.out) await writeResults(values.out, outcome.records, failures, engine);
+      if (values.out) {
+        const fresh = new Map(outcome.records.map((r) => [r.path, { ...r, source: 'this run' }]));
+        const all = files.map((f) => fresh.get(f) ?? earlier.get(f)).filter((r): r is ClassifyRecord => r !== undefined);
+        await writeResults(values.out, all, failures, engine);
+      }
       const byLabel = new Map<string, number>();
       for (const r of outcome.records) byLabel.set(r.label, (byLabel.get(r.label) ?? 0) + 1);
       io.err('');
       io.err(`summary: ${outcome.records.length} classified, ${failures.length} failed, in ${outcome.seconds.toFixed(1)} s (${(outcome.records.length / Math.max(outcome.seconds, 1e-9)).toFixed(1)} images/s)`);
-      if (recorder) io.err(`  skipped: ${skipped} already classified by ${md.id} v${md.version}${skipped ? ' (--force re-classifies them)' : ''}`);
+      if (recorder) io.err(`  skipped: ${skipped} already classified by ${md.id} v${md.version}${skipped ? ` (their earlier results are listed${values.out ? ` in ${values.out}` : ''}; --force re-classifies them)` : ''}`);
       for (const [label, n] of [...byLabel].sort()) io.err(`  ${label}: ${n}`);
       for (const f of failures) io.err(`  failed: ${f.path}: ${f.code}: ${f.reason}`);
       if (values.out) io.err(`results written to ${values.out}${outcome.cancelled ? ' (partial: the run was stopped)' : ''}`);

@@ -2,18 +2,21 @@ import path from 'node:path';
 import type { ClassifyRecord, EngineInfo, FileFailure } from '../../../src-shared/types.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 
-const COLUMNS: Array<keyof ClassifyRecord> = ['path', 'sha256', 'probability', 'label', 'threshold', 'modelId', 'modelVersion', 'backend', 'engine', 'milliseconds'];
+const COLUMNS: Array<keyof ClassifyRecord> = ['path', 'sha256', 'probability', 'label', 'threshold', 'modelId', 'modelVersion', 'backend', 'engine', 'milliseconds', 'source'];
 
 function csvCell(v: unknown): string {
   const s = v == null ? '' : String(v);
   return /[",\n\r]/.test(s) || /^[=+\-@]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** Renders results as CSV: one row per classified image, then one row per failure (label ERROR). */
+/**
+ * Renders results as CSV: one row per classified image (`source`: "this run", or the history run an
+ * earlier result of the same model version comes from), then one row per failure (label ERROR).
+ */
 export function resultsToCsv(records: ClassifyRecord[], failures: FileFailure[]): string {
   const rows = [[...COLUMNS, 'error'].join(',')];
   for (const r of records) rows.push([...COLUMNS.map((c) => csvCell(c === 'probability' ? r.probability.toFixed(6) : r[c])), ''].join(','));
-  for (const f of failures) rows.push([csvCell(f.path), '', '', 'ERROR', '', '', '', '', '', '', csvCell(`${f.code}: ${f.reason}`)].join(','));
+  for (const f of failures) rows.push([csvCell(f.path), '', '', 'ERROR', '', '', '', '', '', '', '', csvCell(`${f.code}: ${f.reason}`)].join(','));
   return rows.join('\n') + '\n';
 }
 

@@ -91,3 +91,35 @@ export function findDiagnosedImages(
   ).pluck().all(modelId, modelVersion, JSON.stringify(wanted));
   return new Set(found);
 }
+
+/** An earlier diagnosis of an image, with the backend and engine of its run. */
+export interface PastDiagnosis {
+  diagnosisId: number;
+  runId: number;
+  probability: number;
+  threshold: number;
+  milliseconds: number | null;
+  backend: string | null;
+  engine: string | null;
+  createdAt: string;
+}
+
+/**
+ * The latest diagnosis of each of `sha256s` by this model version (keyed by sha256), so a re-run that
+ * skips them can still list their results.
+ */
+export function latestDiagnoses(db: HistoryDb, modelId: string, modelVersion: string, sha256s: Iterable<string>): Map<string, PastDiagnosis> {
+  const wanted = [...new Set([...sha256s].map((s) => String(s).toLowerCase()))];
+  const out = new Map<string, PastDiagnosis>();
+  if (wanted.length === 0) return out;
+  const rows = prepare<PastDiagnosis & { sha256: string }>(
+    db,
+    `SELECT d.image_sha256 AS sha256, d.id AS diagnosisId, d.run_id AS runId, d.probability, d.threshold, d.milliseconds,
+            d.created_at AS createdAt, r.backend, r.engine
+       FROM diagnoses d JOIN runs r ON r.id = d.run_id
+      WHERE d.model_id = ? AND d.model_version = ? AND d.image_sha256 IN (SELECT value FROM json_each(?))
+      ORDER BY d.id`,
+  ).all(modelId, modelVersion, JSON.stringify(wanted));
+  for (const { sha256, ...row } of rows) out.set(sha256, row);
+  return out;
+}

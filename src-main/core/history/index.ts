@@ -8,7 +8,7 @@ export {
 export { upsertImage } from './images.ts';
 export { upsertModel, promoteModel, modelStatuses, type ModelStatus } from './models.ts';
 export { startRun, finishRun, getRun, listRuns, markInterruptedRuns, type MarkInterruptedOptions } from './runs.ts';
-export { recordDiagnoses, findDiagnosedImages, getDiagnosis, type DiagnosisRow } from './diagnoses.ts';
+export { recordDiagnoses, findDiagnosedImages, latestDiagnoses, getDiagnosis, type DiagnosisRow, type PastDiagnosis } from './diagnoses.ts';
 export { addOverride } from './overrides.ts';
 export { addNote, listNotes, type NoteRow } from './notes.ts';
 export { queryHistory, HISTORY_COLUMNS } from './query-history.ts';

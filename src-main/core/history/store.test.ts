@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ModelMetadata } from '../../../src-shared/types.ts';
 import {
-  addNote, addOverride, finishRun, findDiagnosedImages, getDiagnosis, getRun, listNotes, listRuns,
+  addNote, addOverride, finishRun, findDiagnosedImages, latestDiagnoses, getDiagnosis, getRun, listNotes, listRuns,
   markInterruptedRuns, modelStatuses, openHistoryDb, promoteModel, queryHistory, recordDiagnoses, startRun,
   upsertImage, upsertModel, verifyAuditChain,
 } from './index.ts';
@@ -79,6 +79,19 @@ test('recordDiagnoses validates rows and writes a chunk all or nothing', () => {
   assert.equal(d.sha256, sha(1));
   assert.equal(d.probability, diag(1).probability);
   assert.equal(d.modelId, 'm');
+});
+
+test('latestDiagnoses returns the newest diagnosis of each image by this model version, with its run', () => {
+  const db = mem();
+  seed(db, 2);
+  const second = seed(db, 1); // image 0 again, in a later run of the same model version
+  seed(db, 1, { id: 'm', version: '2' });
+  const got = latestDiagnoses(db, 'm', '1', [sha(0), sha(1).toUpperCase(), sha(9)]);
+  assert.deepEqual([...got.keys()].sort(), [sha(0), sha(1)].sort());
+  assert.equal(got.get(sha(0))!.runId, second.runId);
+  assert.equal(got.get(sha(0))!.diagnosisId, second.ids[0]);
+  assert.deepEqual({ ...got.get(sha(1)), createdAt: 'x' }, { diagnosisId: 2, runId: 1, probability: diag(1).probability, threshold: 0.5, milliseconds: 11, backend: 'cpu', engine: 'tfjs', createdAt: 'x' });
+  assert.equal(latestDiagnoses(db, 'm', '1', []).size, 0);
 });
 
 test('findDiagnosedImages returns the hashes this model version already diagnosed', () => {
