@@ -27,7 +27,8 @@ val_images/val_labels, labels 0 NORMAL / 1 PNEUMONIA) trains at its own image si
 (test_* is never read); --exclude-near DIR (repeatable) leaves out, for every image under DIR, the nearest array image,
 so images you will evaluate or select on elsewhere (e.g. ../shared/data) cannot be in its training data. The model is saved to --out or to the user's model folder under --id.
 After every epoch a checkpoint is written to <model folder>.checkpoint/; after a crash or Ctrl-C, the same
-command with --resume continues to the same epoch count (optimizer state included). Augmentation: rotation and
+command with --resume continues to the same epoch count (optimizer state included). Transfer runs checkpoint the
+cached features, the end of phase 1 and every fine-tuning epoch, and resume from the latest of these. Augmentation: rotation and
 shear in degrees, shift as a fraction of the size, zoom/contrast as fractions, brightness and noise (Gaussian sd)
 in scaled pixel units; horizontal flip is off unless --hflip (the heart is on the patient's left).
 Transfer learning (--base): a pretrained conv base (mobilenetv2: nsfwjs's MobileNetV2, shipped, /255, 3 channels;
@@ -158,7 +159,7 @@ export const trainCommand: Command = {
     } catch (e) {
       if (e instanceof TrainingCancelled) {
         const ck = checkpointDir(values.out ? path.resolve(values.out) : path.join(userModelsDir(values['models-dir']), values.id));
-        io.err(`training cancelled; no model was saved. The last finished epoch is checkpointed in ${ck}: run the same command with --resume to continue`);
+        io.err(`training cancelled; no model was saved. ${transfer ? 'What was finished (cached features, phase 1, the last fine-tuning epoch)' : 'The last finished epoch'} is checkpointed in ${ck}: run the same command with --resume to continue`);
         return 130;
       }
       throw e;

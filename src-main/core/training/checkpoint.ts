@@ -48,9 +48,13 @@ async function readFloats(file: string, sizes: number[]): Promise<Float32Array[]
   return sizes.map((n) => all.slice(o, (o += n)));
 }
 
-/** Writes the checkpoint of one finished epoch (replacing the previous one atomically). */
-export async function writeCheckpoint(dir: string, model: tfl.LayersModel, state: FitState, fingerprint: Record<string, unknown>): Promise<void> {
+/**
+ * Writes the checkpoint of one finished epoch (replacing the previous one atomically); `extra` may add
+ * files to the same folder before it replaces the old one (transfer runs keep phase 1 there).
+ */
+export async function writeCheckpoint(dir: string, model: tfl.LayersModel, state: FitState, fingerprint: Record<string, unknown>, extra?: (tmp: string) => Promise<void>): Promise<void> {
   await writeDirAtomic(dir, async (tmp) => {
+    await extra?.(tmp);
     await writeLayersModelToDir(model, tmp);
     if (state.best.weights) await fsp.writeFile(path.join(tmp, 'best-weights.bin'), concat(state.best.weights));
     const { optimizer, ...rest } = state;
@@ -68,6 +72,14 @@ export async function removeCheckpoint(dir: string): Promise<void> {
   await fsp.rm(dir, { recursive: true, force: true });
 }
 
+/** Throws naming `dir` and every differing setting when a checkpoint's fingerprint is not the current run's. */
+export function checkFingerprint(dir: string, saved: Record<string, unknown>, now: Record<string, unknown>): void {
+  const differs = Object.keys({ ...now, ...saved }).filter((k) => JSON.stringify(now[k]) !== JSON.stringify(saved[k]));
+  if (differs.length) {
+    throw new Error(`${dir}: the checkpoint was made with other settings (${differs.map((k) => `${k}: ${JSON.stringify(saved[k])} there, ${JSON.stringify(now[k])} now`).join('; ')}); resume with the same command, or delete the folder to start over`);
+  }
+}
+
 /**
  * Reads a checkpoint: the model at its last finished epoch and the loop state. Throws naming the
  * folder when it is missing or damaged, or when it was made with other settings than `fingerprint`.
@@ -80,10 +92,7 @@ export async function readCheckpoint(dir: string, fingerprint: Record<string, un
     const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
     throw new Error(`${dir}: ${missing ? 'no checkpoint to resume from' : `damaged checkpoint (${(e as Error).message})`}; run without --resume to start over`);
   }
-  const differs = Object.keys({ ...fingerprint, ...file.fingerprint }).filter((k) => JSON.stringify(fingerprint[k]) !== JSON.stringify(file.fingerprint[k]));
-  if (differs.length) {
-    throw new Error(`${dir}: the checkpoint was made with other settings (${differs.map((k) => `${k}: ${JSON.stringify(file.fingerprint[k])} there, ${JSON.stringify(fingerprint[k])} now`).join('; ')}); resume with the same command, or delete the folder to start over`);
-  }
+  checkFingerprint(dir, file.fingerprint, fingerprint);
   const { model } = await loadLayersModelFromDir(dir);
   let weights: Float32Array[] | null = null;
   if (file.state.best.weights) weights = await readFloats(path.join(dir, 'best-weights.bin'), model.getWeights().map((t: tf.Tensor) => t.size));

@@ -63,7 +63,6 @@ export interface TrainRequest {
  */
 export async function trainAndSave(req: TrainRequest): Promise<{ metadata: ModelMetadata; dir: string; failures: FileFailure[] }> {
   const log = req.onLog ?? (() => {});
-  if (req.transfer && req.resume) throw new Error('--resume is not available for transfer learning (--base); run the command again without --resume');
   if (!req.transfer && !(ARCHITECTURES as readonly string[]).includes(req.architecture)) throw new Error(`unknown architecture "${req.architecture}" (use ${ARCHITECTURES.join(', ')})`);
   const started = Date.now();
   const isNpz = req.dataRoot.toLowerCase().endsWith('.npz');
@@ -101,7 +100,7 @@ export async function trainAndSave(req: TrainRequest): Promise<{ metadata: Model
   delete (fingerprint as Record<string, unknown>).parallelism;
   let model: tfl.LayersModel;
   let resume: FitState | undefined;
-  if (req.resume) {
+  if (req.resume && !tm) {
     ({ model, state: resume } = await readCheckpoint(ckDir, fingerprint));
     log(`resuming after epoch ${resume.epoch} from ${ckDir}`);
   } else if (tm) model = tm.model;
@@ -115,7 +114,7 @@ export async function trainAndSave(req: TrainRequest): Promise<{ metadata: Model
   const fitDs = { pixels: fitData.pixels, labels: fitData.labels };
   const selDs = { pixels: selData.pixels, labels: selData.labels };
   const { history, bestEpoch } = tm
-    ? await fitTwoPhase(model, tm.baseLayerNames, fitDs, selDs, fitOptions, req.transfer!, log).then((r) => ((phases = r.phases), r))
+    ? await fitTwoPhase(model, tm.baseLayerNames, fitDs, selDs, fitOptions, req.transfer!, log, { dir: ckDir, fingerprint, resume: !!req.resume }).then((r) => ((phases = r.phases), r))
     : await fitModel(model, fitDs, selDs, fitOptions);
   if (phases) hyper.phases = phases;
 

@@ -1,11 +1,22 @@
 // The two-phase transfer recipe: (1) feature extraction with the base frozen and only the new head
 // training; (2) optional fine-tuning with the base unfrozen from a named layer, at a lower learning rate.
 // Frozen weights never change; BN layers of the base always use their moving statistics.
-import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { fitModel, type ArrayDataset, type EpochRecord, type FitOptions } from '../training/fit.ts';
+import { fitModel, type ArrayDataset, type EpochRecord, type FitOptions, type FitState } from '../training/fit.ts';
 import { extractFeatures, splitAtHead } from './feature-cache.ts';
 import { firstLayerOfLastBlocks, layersFrom, paramCounts, setTrainable, type ParamCounts } from './freeze.ts';
+import {
+  readTransferCheckpoint, setWeightsByLayer, weightsByLayer, writeFeaturesCheckpoint, writePhase1Checkpoint, writePhase2Checkpoint,
+  type Phase1Record, type TransferResume,
+} from './transfer-checkpoint.ts';
+
+/** Where a transfer run checkpoints (`<model dir>.checkpoint/`), with the settings a resume must match. */
+export interface TransferCheckpointing {
+  dir: string;
+  fingerprint: Record<string, unknown>;
+  /** Continue from the checkpoint instead of starting over. */
+  resume: boolean;
+}
 
 /** How to run the two phases (from `cxr train --freeze-base --then-unfreeze-from …`). */
 export interface PhaseOptions {
@@ -36,49 +47,82 @@ export interface PhaseSummary extends ParamCounts {
   kept?: boolean;
 }
 
-async function fitHeadOnCachedFeatures(model: tfl.LayersModel, train: ArrayDataset, val: ArrayDataset, o: FitOptions, views: number, log: (l: string) => void) {
+async function fitHeadOnCachedFeatures(
+  model: tfl.LayersModel, train: ArrayDataset, val: ArrayDataset, o: FitOptions, views: number, log: (l: string) => void,
+  ck: TransferCheckpointing | undefined, cached: { fit: ArrayDataset; selection: ArrayDataset } | undefined,
+) {
   const split = splitAtHead(model);
-  const eo = { height: o.height, width: o.width, channels: o.channels, augment: o.augment, seed: o.seed, signal: o.signal };
-  const every = (d: number, t: number) => (d % 256 < 16 || d === t) && log(`features ${d}/${t}`);
-  const t0 = Date.now();
-  const fit = await extractFeatures(split.features, train, { ...eo, views, onProgress: every });
-  const sel = await extractFeatures(split.features, val, { ...eo, views: 1, augment: null });
-  log(`cached ${fit.labels.length} training feature vectors (${o.augment ? views : 1} views per image) and ${sel.labels.length} selection ones in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  let fit: ArrayDataset;
+  let sel: ArrayDataset;
+  if (cached) {
+    ({ fit, selection: sel } = cached);
+    log(`using the ${fit.labels.length} training and ${sel.labels.length} selection feature vectors cached in the checkpoint`);
+  } else {
+    const eo = { height: o.height, width: o.width, channels: o.channels, augment: o.augment, seed: o.seed, signal: o.signal };
+    const every = (d: number, t: number) => (d % 256 < 16 || d === t) && log(`features ${d}/${t}`);
+    const t0 = Date.now();
+    fit = await extractFeatures(split.features, train, { ...eo, views, onProgress: every });
+    sel = await extractFeatures(split.features, val, { ...eo, views: 1, augment: null });
+    log(`cached ${fit.labels.length} training feature vectors (${o.augment ? views : 1} views per image) and ${sel.labels.length} selection ones in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    if (ck) await writeFeaturesCheckpoint(ck.dir, ck.fingerprint, fit, sel);
+  }
   return fitModel(split.head, fit, sel, { ...o, height: 1, width: 1, channels: split.featureSize, augment: null });
+}
+
+function describe(r: TransferResume): string {
+  if (r.stage === 'features') return 'the frozen base\'s features are cached; phase 1 runs again on them';
+  if (r.stage === 'phase1') return 'phase 1 is done; fine-tuning starts';
+  return `fine-tuning continues after its epoch ${r.state.epoch}`;
 }
 
 /** Trains `model` in one or two phases; history epochs are numbered across phases and carry `phase` (1 or 2). */
 export async function fitTwoPhase(
   model: tfl.LayersModel, baseLayerNames: string[], train: ArrayDataset, val: ArrayDataset, o: FitOptions, p: PhaseOptions, log: (l: string) => void,
+  ck?: TransferCheckpointing,
 ): Promise<{ history: Array<EpochRecord & { phase: number }>; bestEpoch: number; phases: PhaseSummary[] }> {
+  const resumed = ck?.resume ? await readTransferCheckpoint(ck.dir, ck.fingerprint) : null;
+  if (resumed) log(`resuming from ${ck!.dir}: ${describe(resumed)}`);
   setTrainable(model, baseLayerNames, !p.freezeBase);
   const c1 = paramCounts(model);
   const name1 = p.freezeBase ? 'feature-extraction' : 'full-training';
   log(`phase 1 (${p.freezeBase ? 'feature extraction, base frozen' : 'whole network'}): ${c1.trainable} trainable, ${c1.frozen} frozen parameters, lr ${o.learningRate}`);
-  const r1 = p.freezeBase && (p.featureViews ?? 0) > 0 ? await fitHeadOnCachedFeatures(model, train, val, o, p.featureViews!, log) : await fitModel(model, train, val, o);
-  const best1 = r1.history.find((h) => h.epoch === r1.bestEpoch)?.valAuc ?? -Infinity;
+  let r1: Phase1Record;
+  if (resumed && resumed.stage !== 'features') {
+    setWeightsByLayer(model, resumed.phase1Weights);
+    r1 = resumed.phase1;
+  } else {
+    const cached = resumed?.stage === 'features' ? resumed : undefined;
+    const r = p.freezeBase && (p.featureViews ?? 0) > 0 ? await fitHeadOnCachedFeatures(model, train, val, o, p.featureViews!, log, ck, cached) : await fitModel(model, train, val, o);
+    r1 = { history: r.history, bestEpoch: r.bestEpoch, bestSelectionAuc: r.history.find((h) => h.epoch === r.bestEpoch)?.valAuc ?? -Infinity };
+  }
+  const best1 = r1.bestSelectionAuc;
   const history = r1.history.map((h) => ({ ...h, phase: 1 }));
   const phases: PhaseSummary[] = [{ phase: name1, ...c1, epochs: r1.history.length, bestEpoch: r1.bestEpoch, bestSelectionAuc: best1, learningRate: o.learningRate }];
   const unfreeze = p.thenUnfreezeFrom ?? (p.unfreezeLastBlocks ? firstLayerOfLastBlocks(model, baseLayerNames, p.unfreezeLastBlocks) : undefined);
   if (!unfreeze) return { history, bestEpoch: r1.bestEpoch, phases };
 
+  const phase1Arrays = weightsByLayer(model);
+  if (ck && resumed?.stage !== 'phase1' && resumed?.stage !== 'phase2') await writePhase1Checkpoint(ck.dir, ck.fingerprint, r1, phase1Arrays);
   setTrainable(model, layersFrom(baseLayerNames, unfreeze, 'fine-tuning'), true);
   const c2 = paramCounts(model);
   log(`phase 2 (fine-tuning from "${unfreeze}"): ${c2.trainable} trainable, ${c2.frozen} frozen parameters, lr ${p.fineTuneLr}`);
-  const phase1Weights = model.getWeights().map((t) => t.clone());
-  try {
-    const r2 = await fitModel(model, train, val, { ...o, learningRate: p.fineTuneLr, epochs: p.fineTuneEpochs, resume: undefined, onEpochEnd: undefined });
-    const best2 = r2.history.find((h) => h.epoch === r2.bestEpoch)?.valAuc ?? -Infinity;
-    const offset = history.length;
-    history.push(...r2.history.map((h) => ({ ...h, epoch: h.epoch + offset, phase: 2 })));
-    const kept = best2 >= best1;
-    if (!kept) {
-      model.setWeights(phase1Weights);
-      log(`fine-tuning did not beat phase 1 (selection AUC ${best2.toFixed(3)} < ${best1.toFixed(3)}); keeping phase 1's weights`);
-    }
-    phases.push({ phase: 'fine-tuning', ...c2, epochs: r2.history.length, bestEpoch: r2.bestEpoch + offset, bestSelectionAuc: best2, learningRate: p.fineTuneLr, unfrozenFrom: unfreeze, kept });
-    return { history, bestEpoch: kept ? r2.bestEpoch + offset : r1.bestEpoch, phases };
-  } finally {
-    tf.dispose(phase1Weights);
+  let resume2: FitState | undefined;
+  if (resumed?.stage === 'phase2') {
+    setWeightsByLayer(model, resumed.weights);
+    resume2 = resumed.state;
   }
+  const r2 = await fitModel(model, train, val, {
+    ...o, learningRate: p.fineTuneLr, epochs: p.fineTuneEpochs, resume: resume2,
+    onEpochEnd: ck ? (state) => writePhase2Checkpoint(ck.dir, ck.fingerprint, model, state, r1, phase1Arrays) : undefined,
+  });
+  const best2 = r2.history.find((h) => h.epoch === r2.bestEpoch)?.valAuc ?? -Infinity;
+  const offset = history.length;
+  history.push(...r2.history.map((h) => ({ ...h, epoch: h.epoch + offset, phase: 2 })));
+  const kept = best2 >= best1;
+  if (!kept) {
+    setWeightsByLayer(model, phase1Arrays);
+    log(`fine-tuning did not beat phase 1 (selection AUC ${best2.toFixed(3)} < ${best1.toFixed(3)}); keeping phase 1's weights`);
+  }
+  phases.push({ phase: 'fine-tuning', ...c2, epochs: r2.history.length, bestEpoch: r2.bestEpoch + offset, bestSelectionAuc: best2, learningRate: p.fineTuneLr, unfrozenFrom: unfreeze, kept });
+  return { history, bestEpoch: kept ? r2.bestEpoch + offset : r1.bestEpoch, phases };
 }
