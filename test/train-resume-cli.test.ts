@@ -1,13 +1,12 @@
 // End to end: `cxr train` interrupted with SIGINT after epoch 1, then `--resume`; flags; `cxr augment-preview`.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import sharp from 'sharp';
 import type { ModelMetadata } from '../src-shared/types.ts';
 import { realData, tempDir } from '../src-main/core/test-support.ts';
-import { cxr, root } from './cli.ts';
+import { cxr, cxrInterrupted, maxRelativeWeightDiff } from './cli.ts';
 
 const data = realData();
 const tmp = tempDir();
@@ -16,16 +15,7 @@ after(() => tmp.cleanup());
 const args = ['train', data.dir, '--id', 'resumable', '--max-per-class', '12', '--epochs', '2', '--input-size', '64', '--seed', '3', '--architecture', 'sep-cnn', '--class-weights', '1,2', '--shear', '5', '--noise', '0.01'];
 
 test('Ctrl-C after epoch 1 leaves a checkpoint; --resume finishes the same run', { skip: data.skip }, async () => {
-  const first = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-    const p = spawn(process.execPath, [path.join(root, 'bin', 'cxr.mjs'), ...args], { cwd: root, env: { ...process.env, ...env } });
-    let stderr = '';
-    p.stderr.on('data', (d) => {
-      stderr += d;
-      if (/^epoch 1:/m.test(stderr) && !p.killed) p.kill('SIGINT');
-    });
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code, stderr }));
-  });
+  const first = await cxrInterrupted(args, env, (stderr) => /^epoch 1:/m.test(stderr));
   assert.equal(first.code, 130, first.stderr);
   assert.match(first.stderr, /checkpointed in .*resumable\.checkpoint: run the same command with --resume/);
   const ck = path.join(env.CXR_HOME, 'models', 'resumable.checkpoint');
@@ -46,11 +36,7 @@ test('Ctrl-C after epoch 1 leaves a checkpoint; --resume finishes the same run',
   // The same run without interruption ends with the same weights (Adam's state is checkpointed too).
   const straight = await cxr([...args.map((a) => (a === 'resumable' ? 'straight' : a))], env);
   assert.equal(straight.code, 0, straight.stderr);
-  const weights = (id: string) => new Float32Array(readFileSync(path.join(env.CXR_HOME, 'models', id, 'weights.bin')).buffer.slice(0));
-  const [a, b] = [weights('resumable'), weights('straight')];
-  assert.equal(a.length, b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / Math.max(1e-3, Math.abs(b[i])));
+  const worst = maxRelativeWeightDiff(path.join(env.CXR_HOME, 'models', 'resumable'), path.join(env.CXR_HOME, 'models', 'straight'));
   assert.ok(worst <= 1e-4, `resumed and uninterrupted weights differ (max rel. diff ${worst})`);
 });
 

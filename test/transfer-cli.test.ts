@@ -1,13 +1,12 @@
 // End to end: `cxr train --base mobilenetv2` (two-phase transfer) on a tiny seeded subset, then classify.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import type { ModelMetadata } from '../src-shared/types.ts';
 import { auc } from '../src-main/core/evaluation/metrics.ts';
 import { realData, tempDir } from '../src-main/core/test-support.ts';
-import { cxr, parseCsvObjects, root } from './cli.ts';
+import { cxr, cxrInterrupted, maxRelativeWeightDiff, parseCsvObjects } from './cli.ts';
 
 const data = realData();
 const tmp = tempDir();
@@ -52,29 +51,15 @@ test('transfer flags without --base are a usage error; vgg19 without weights nam
   assert.match(v.stderr, /--base vgg19 needs --base-weights FILE: the Keras ImageNet file vgg19_weights_tf_dim_ordering_tf_kernels_notop\.h5/);
 });
 
-/** Runs `cxr …args` and sends SIGINT once `stop(stderr)` is true; resolves with the exit code and stderr. */
-function interrupted(args: string[], stop: (stderr: string) => boolean): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [path.join(root, 'bin', 'cxr.mjs'), ...args], { cwd: root, env: { ...process.env, ...env } });
-    let stderr = '';
-    p.stderr.on('data', (d) => {
-      stderr += d;
-      if (!p.killed && stop(stderr)) p.kill('SIGINT');
-    });
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code, stderr }));
-  });
-}
-
 test('a transfer run stopped twice (after caching features, then in fine-tuning) resumes to the weights of an uninterrupted run', { skip: data.skip }, async () => {
   const args = (id: string) => ['train', data.dir, '--id', id, '--base', 'mobilenetv2', '--freeze-base', '--then-unfreeze-from', 'block_16_expand', '--fine-tune-lr', '1e-5',
     '--fine-tune-epochs', '2', '--epochs', '40', '--patience', '40', '--max-per-class', '8', '--input-size', '96', '--seed', '7', '--backend', 'wasm'];
   const ck = path.join(env.CXR_HOME, 'models', 'resumed.checkpoint');
-  const first = await interrupted(args('resumed'), (e) => /cached \d+ training feature vectors/.test(e));
+  const first = await cxrInterrupted(args('resumed'), env, (e) => /cached \d+ training feature vectors/.test(e));
   assert.equal(first.code, 130, first.stderr);
   assert.match(first.stderr, /What was finished \(cached features, phase 1, the last fine-tuning epoch\) is checkpointed in .*resumed\.checkpoint/);
   assert.ok(existsSync(path.join(ck, 'transfer.json')), 'no transfer checkpoint written');
-  const second = await interrupted([...args('resumed'), '--resume'], (e) => /phase 2 \(fine-tuning[^]*\nepoch 1:/.test(e));
+  const second = await cxrInterrupted([...args('resumed'), '--resume'], env, (e) => /phase 2 \(fine-tuning[^]*\nepoch 1:/.test(e));
   assert.equal(second.code, 130, second.stderr);
   assert.match(second.stderr, /resuming from .*resumed\.checkpoint: (the frozen base's features are cached|phase 1 is done)/);
   const stage = JSON.parse(readFileSync(path.join(ck, 'transfer.json'), 'utf8')).stage;
@@ -90,10 +75,6 @@ test('a transfer run stopped twice (after caching features, then in fine-tuning)
   assert.equal(straight.code, 0, straight.stderr);
   const md = (id: string) => JSON.parse(readFileSync(path.join(env.CXR_HOME, 'models', id, 'metadata.json'), 'utf8')) as ModelMetadata;
   assert.deepEqual(md('resumed').training?.history.map((h) => h.epoch), md('straight').training?.history.map((h) => h.epoch));
-  const weights = (id: string) => new Float32Array(readFileSync(path.join(env.CXR_HOME, 'models', id, 'weights.bin')).buffer.slice(0));
-  const [a, b] = [weights('resumed'), weights('straight')];
-  assert.equal(a.length, b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / Math.max(1e-3, Math.abs(b[i])));
+  const worst = maxRelativeWeightDiff(path.join(env.CXR_HOME, 'models', 'resumed'), path.join(env.CXR_HOME, 'models', 'straight'));
   assert.ok(worst <= 1e-4, `resumed and uninterrupted weights differ (max rel. diff ${worst})`);
 });

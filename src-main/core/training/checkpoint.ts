@@ -30,7 +30,8 @@ interface StateFile {
 
 const finite = (x: number) => (Number.isFinite(x) ? x : null);
 
-function concat(arrays: Float32Array[]): Uint8Array {
+/** Float arrays back to back as little-endian float32 bytes (for checkpoint files). */
+export function floatsToBytes(arrays: readonly Float32Array[]): Uint8Array {
   const buf = new Float32Array(arrays.reduce((s, a) => s + a.length, 0));
   let o = 0;
   for (const a of arrays) {
@@ -40,7 +41,8 @@ function concat(arrays: Float32Array[]): Uint8Array {
   return new Uint8Array(buf.buffer);
 }
 
-async function readFloats(file: string, sizes: number[]): Promise<Float32Array[]> {
+/** Reads a file written by floatsToBytes back into arrays of `sizes`; throws naming the file when the sizes do not add up. */
+export async function readFloats(file: string, sizes: number[]): Promise<Float32Array[]> {
   const bytes = await fsp.readFile(file);
   const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   if (sizes.reduce((s, n) => s + n, 0) !== all.length) throw new Error(`${file}: wrong size for this model; delete the checkpoint folder to start over`);
@@ -56,9 +58,9 @@ export async function writeCheckpoint(dir: string, model: tfl.LayersModel, state
   await writeDirAtomic(dir, async (tmp) => {
     await extra?.(tmp);
     await writeLayersModelToDir(model, tmp);
-    if (state.best.weights) await fsp.writeFile(path.join(tmp, 'best-weights.bin'), concat(state.best.weights));
+    if (state.best.weights) await fsp.writeFile(path.join(tmp, 'best-weights.bin'), floatsToBytes(state.best.weights));
     const { optimizer, ...rest } = state;
-    if (optimizer) await fsp.writeFile(path.join(tmp, 'optimizer.bin'), concat(optimizer.values));
+    if (optimizer) await fsp.writeFile(path.join(tmp, 'optimizer.bin'), floatsToBytes(optimizer.values));
     const file: StateFile = {
       schemaVersion: 1, fingerprint, savedAt: new Date().toISOString(),
       state: { ...rest, ...(optimizer ? { optimizer: { names: optimizer.names, shapes: optimizer.shapes } } : {}), history: state.history.map((h) => ({ ...h })), best: { auc: finite(state.best.auc), loss: finite(state.best.loss), epoch: state.best.epoch, weights: !!state.best.weights } },

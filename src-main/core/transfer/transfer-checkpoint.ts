@@ -8,7 +8,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { writeDirAtomic } from '../fs/atomic-write.ts';
-import { checkFingerprint, readCheckpoint, writeCheckpoint } from '../training/checkpoint.ts';
+import { checkFingerprint, floatsToBytes, readCheckpoint, readFloats, writeCheckpoint } from '../training/checkpoint.ts';
 import type { ArrayDataset, EpochRecord, FitState } from '../training/fit.ts';
 
 /** What phase 1 produced, kept for phase 2 and the model's metadata. */
@@ -61,38 +61,20 @@ export function setWeightsByLayer(model: tfl.LayersModel, arrays: readonly Float
 }
 const finiteOrNull = (h: EpochRecord) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k, typeof v === 'number' && !Number.isFinite(v) ? null : v]));
 
-function floats(arrays: readonly Float32Array[]): Uint8Array {
-  const buf = new Float32Array(arrays.reduce((s, a) => s + a.length, 0));
-  let o = 0;
-  for (const a of arrays) {
-    buf.set(a, o);
-    o += a.length;
-  }
-  return new Uint8Array(buf.buffer);
-}
-
-async function readFloats(file: string, sizes: number[]): Promise<Float32Array[]> {
-  const bytes = await fsp.readFile(file);
-  const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-  if (sizes.reduce((s, n) => s + n, 0) !== all.length) throw new Error(`${file}: wrong size for this run; delete the checkpoint folder to start over`);
-  let o = 0;
-  return sizes.map((n) => all.slice(o, (o += n)));
-}
-
 async function writeTransferFile(tmp: string, file: TransferFile): Promise<void> {
   const out = { ...file, phase1: file.phase1 && { ...file.phase1, history: file.phase1.history.map(finiteOrNull) } };
   await fsp.writeFile(path.join(tmp, FILE), JSON.stringify(out, null, 2) + '\n');
 }
 
 async function writePhase1Files(tmp: string, weights: Float32Array[]): Promise<void> {
-  await fsp.writeFile(path.join(tmp, 'phase1-weights.bin'), floats(weights));
+  await fsp.writeFile(path.join(tmp, 'phase1-weights.bin'), floatsToBytes(weights));
 }
 
 /** Saves the cached features (plain + augmented views of the fit set, and the selection set). */
 export async function writeFeaturesCheckpoint(dir: string, fingerprint: Record<string, unknown>, fit: ArrayDataset, selection: ArrayDataset): Promise<void> {
   await writeDirAtomic(dir, async (tmp) => {
-    await fsp.writeFile(path.join(tmp, 'features-fit.bin'), floats(fit.pixels));
-    await fsp.writeFile(path.join(tmp, 'features-selection.bin'), floats(selection.pixels));
+    await fsp.writeFile(path.join(tmp, 'features-fit.bin'), floatsToBytes(fit.pixels));
+    await fsp.writeFile(path.join(tmp, 'features-selection.bin'), floatsToBytes(selection.pixels));
     await writeTransferFile(tmp, { schemaVersion: 1, stage: 'features', fingerprint, features: { featureSize: fit.pixels[0]?.length ?? 0, fit: fit.labels, selection: selection.labels } });
   });
 }
