@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { BackendName } from '../src-shared/types.ts';
 import { listImageFiles } from '../src-main/core/dataset/list-files.ts';
 import { BACKEND_NAMES, initEngine, probeBackends } from '../src-main/core/engine/backend.ts';
@@ -18,7 +19,7 @@ import { ortVersion } from '../src-main/core/onnx/ort-session.ts';
 import { classifyE2e, decodeOnly } from './bench/classify.ts';
 import { benchConfig, type EngineKey } from './bench/config.ts';
 import { explainRows } from './bench/explain.ts';
-import { nvidiaGpus, ortCudaProvider } from './bench/gpu.ts';
+import { carriedOrtCudaDir, installCarriedOrtCuda, nvidiaGpus, ortCudaProvider } from './bench/gpu.ts';
 import { classifyMemory } from './bench/memory.ts';
 import { onnxModelOnly, tfjsEngineName, tfjsModelOnly } from './bench/model-only.ts';
 import { defaultNetwork, networkGflop, referenceNetwork, type Network } from './bench/networks.ts';
@@ -32,6 +33,7 @@ const cfg = benchConfig();
 const load = os.loadavg()[0];
 const cores = os.availableParallelism();
 const gpu = nvidiaGpus();
+const carried = installCarriedOrtCuda(carriedOrtCudaDir(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')));
 const cuda = ortCudaProvider();
 const wants = (e: EngineKey) => cfg.engines.has(e);
 
@@ -66,7 +68,7 @@ const header = [
   '',
   `- machine: ${cores} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), ${fmt(os.totalmem() / 2 ** 30, 0)} GiB; load average at start ${load.toFixed(2)}${load > 0.5 ? ' (busy: other processes were running)' : ''}`,
   `- software: Node ${process.version}, tfjs ${tf.version_core}, onnxruntime-node ${(await ortVersion()) ?? 'not loadable'}; tfjs backends available: ${candidates.filter((c) => c.available).map((c) => c.name).join(', ')}`,
-  `- GPU: ${gpu.detail}; tfjs-node-gpu: ${candidates.find((c) => c.name === 'tensorflow-gpu')?.detail ?? '–'}; onnxruntime CUDA: ${cuda.present ? cuda.detail : 'not installed'}`,
+  `- GPU: ${gpu.detail}; tfjs-node-gpu: ${candidates.find((c) => c.name === 'tensorflow-gpu')?.detail ?? '–'}; onnxruntime CUDA: ${cuda.present ? cuda.detail : 'not installed'}; carried GPU files: ${carried.detail}`,
   ...networks.map((n) => `- ${n === def ? 'default' : n.key} network: ${n.label}; ${fmt(gflop.get(n.key)!, 3)} GFLOP/image (forward)`),
   `- test-dev: ${files.length} full-resolution images from ${testDev}`,
 ];

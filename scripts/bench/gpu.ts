@@ -1,7 +1,7 @@
 // GPUs: is there an NVIDIA GPU, is onnxruntime-node's CUDA provider installed, and an onnxruntime
 // CUDA session as a Predictor. Everything here works offline and reports what is missing.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { ModelMetadata } from '../../src-shared/types.ts';
@@ -26,6 +26,41 @@ function ortBinDir(): string | null {
   } catch {
     return null;
   }
+}
+
+/** What installCarriedOrtCuda did. */
+export interface CarriedInstall {
+  copied: string[];
+  detail: string;
+}
+
+/**
+ * Installs onnxruntime-node's CUDA provider from files carried with the working tree (nothing is downloaded):
+ * every shared library in `carried` (default `gpu-files/onnxruntime-cuda/`, or `$CXR_GPU_FILES/onnxruntime-cuda`)
+ * is copied beside onnxruntime-node's binding (`binDir`) unless an identical-size copy is there already; each copy
+ * is written to a temporary name first and renamed, so an interrupted copy never leaves a half library.
+ */
+export function installCarriedOrtCuda(carried: string, binDir: string | null = ortBinDir()): CarriedInstall {
+  if (!existsSync(carried)) return { copied: [], detail: `no carried GPU files (${carried} is absent)` };
+  if (!binDir || !existsSync(binDir)) return { copied: [], detail: `onnxruntime-node's native folder was not found, so ${carried} was not installed` };
+  const libs = readdirSync(carried).filter((f) => /\.(so(\.\d+)*|dll)$/.test(f) && statSync(path.join(carried, f)).isFile());
+  const copied: string[] = [];
+  for (const f of libs) {
+    const from = path.join(carried, f);
+    const to = path.join(binDir, f);
+    if (existsSync(to) && statSync(to).size === statSync(from).size) continue;
+    const tmp = `${to}.${process.pid}.tmp`;
+    copyFileSync(from, tmp);
+    renameSync(tmp, to);
+    copied.push(f);
+  }
+  const have = libs.length - copied.length;
+  return { copied, detail: `${carried}: ${copied.length} librar${copied.length === 1 ? 'y' : 'ies'} installed beside onnxruntime-node's binding${have ? `, ${have} already there` : ''}${libs.length ? '' : ' (the folder holds no .so/.dll files)'}` };
+}
+
+/** The carried onnxruntime CUDA folder: `$CXR_GPU_FILES/onnxruntime-cuda`, else `gpu-files/onnxruntime-cuda` in the repository. */
+export function carriedOrtCudaDir(repoRoot: string): string {
+  return path.join(process.env.CXR_GPU_FILES ? path.resolve(process.env.CXR_GPU_FILES) : path.join(repoRoot, 'gpu-files'), 'onnxruntime-cuda');
 }
 
 /** Whether onnxruntime-node's CUDA execution provider library is installed (it is not bundled in the npm package). */
