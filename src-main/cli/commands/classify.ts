@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command, CliIO } from '../command.ts';
 import { UsageError } from '../command.ts';
 import { engineFromFlags, engineOptions, numberFlag, parse, progressBar } from '../common.ts';
-import { classifyFiles, type ClassifyOutcome } from '../../core/classify/classify-files.ts';
+import { classifyFiles, labelAt, type ClassifyOutcome } from '../../core/classify/classify-files.ts';
 import { writeResults } from '../../core/classify/write-results.ts';
 import { listImageFiles } from '../../core/dataset/list-files.ts';
 import { engineLabel } from '../../core/engine/backend.ts';
@@ -182,7 +182,7 @@ export const classifyCommand: Command = {
       const { todo, skipped, earlier } = recorder ? await recorder.prepare(io, md, files, Boolean(values.force)) : { todo: files, skipped: 0, earlier: new Map<string, ClassifyRecord>() };
       const t = threshold ?? md.threshold;
       // Earlier results are listed at this run's threshold (the probability is the model version's own).
-      for (const r of earlier.values()) Object.assign(r, { threshold: t, label: r.probability >= t ? md.positiveClass : md.classNames.find((c) => c !== md.positiveClass) ?? 'NEGATIVE' });
+      for (const r of earlier.values()) Object.assign(r, { threshold: t, label: labelAt(md, r.probability, t) });
       io.err(`model ${md.id} v${md.version} (${stored.source}), threshold ${t.toFixed(3)}; engine ${chosen.kind === 'onnx' ? `${predictor.engine} (${chosen.reason}; loaded and checked by engine ${engineLabel(engine)})` : `${engineLabel(engine)} (${chosen.reason})`}; ${files.length} image file(s)${skipped ? `, ${skipped} already classified by this model (skipped)` : ''}`);
       if (controller.signal.aborted) {
         io.err('interrupted before classifying; nothing was recorded');

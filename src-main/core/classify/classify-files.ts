@@ -39,6 +39,11 @@ async function load(file: string, md: ModelMetadata): Promise<Loaded> {
   }
 }
 
+/** The label of probability `p` at `threshold`: the positive class at or above it, else the other class. */
+export function labelAt(md: Pick<ModelMetadata, 'positiveClass' | 'classNames'>, p: number, threshold: number): string {
+  return p >= threshold ? md.positiveClass : md.classNames.find((c) => c !== md.positiveClass) ?? 'NEGATIVE';
+}
+
 /**
  * Classifies files with a model: decodes ahead (bounded), runs the model in batches, reports each
  * result and each failure as it happens. A bad image is reported and skipped; the batch goes on.
@@ -70,7 +75,7 @@ export async function classifyFiles(o: ClassifyOptions): Promise<ClassifyOutcome
       const p = probs[i];
       const rec: ClassifyRecord = {
         path: b.path, sha256: b.sha256, probability: p,
-        label: p >= threshold ? md.positiveClass : md.classNames.find((c) => c !== md.positiveClass) ?? 'NEGATIVE',
+        label: labelAt(md, p, threshold),
         threshold, modelId: md.id, modelVersion: md.version, backend: o.engine.backend, engine: o.predictor.engine,
         milliseconds: Math.round((b.ms + share) * 10) / 10,
       };

@@ -38,6 +38,7 @@ export interface EnsembleScores {
 export async function makeEnsemble(req: EnsembleRequest): Promise<{ metadata: ModelMetadata; dir: string; scores: EnsembleScores | null; failures: FileFailure[] }> {
   const log = req.log ?? (() => {});
   const members: EnsembleMember[] = [];
+  let built: Awaited<ReturnType<typeof buildEnsemble>> | undefined;
   try {
     for (const ref of req.members) {
       const stored = await resolveModel(ref, { modelsDir: req.modelsDir });
@@ -45,7 +46,8 @@ export async function makeEnsemble(req: EnsembleRequest): Promise<{ metadata: Mo
     }
     const ids = members.map((m) => m.metadata.id);
     if (new Set(ids).size !== ids.length) throw new Error(`the same model is named twice (${ids.join(', ')}); an ensemble combines different models`);
-    const { model, input, logits } = await buildEnsemble(members);
+    built = await buildEnsemble(members);
+    const { model, input, logits } = built;
     log(`ensemble of ${ids.join(' + ')}: input ${input.width}×${input.height}×${input.channels}, ${model.countParams().toLocaleString('en-US')} parameters`);
     let threshold = 0.5;
     let thresholdChosenBy = 'default 0.5 (no selection data given; choose one with `cxr threshold <folder> --youden`)';
@@ -97,9 +99,9 @@ export async function makeEnsemble(req: EnsembleRequest): Promise<{ metadata: Mo
     };
     const dir = req.outDir ? path.resolve(req.outDir) : path.join(userModelsDir(req.modelsDir), req.id);
     const saved = await saveModel(model, metadata, dir, (full) => ({ 'MODEL_CARD.md': renderModelCard(full) }));
-    model.dispose();
     return { metadata: saved, dir, scores, failures };
   } finally {
+    built?.model.dispose();
     for (const m of members) m.model.dispose();
   }
 }

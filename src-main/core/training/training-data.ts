@@ -111,16 +111,16 @@ export function toLoadable(items: readonly DatasetItem[]): Array<{ path: string;
 async function fromFolder(req: TrainingDataRequest): Promise<TrainingData> {
   req.log(`scanning ${req.dataRoot} …`);
   const split = await folderSplit(req.dataRoot, req);
-  const selection = split.selection;
-  req.log(`training on ${split.fit.length} images, selecting on ${selection.length} (hold-out ${split.holdout} + val ${split.val})`);
-  const toLoad = toLoadable;
-  const fit = await loadImages(toLoad(split.fit), req.input, { onProgress: (d, t) => d % 200 === 0 && req.log(`decoded ${d}/${t}`) });
-  const sel = await loadImages(toLoad(selection), req.input);
+  req.log(`training on ${split.fit.length} images, selecting on ${split.selection.length} (hold-out ${split.holdout} + val ${split.val})`);
+  const fitItems = toLoadable(split.fit);
+  const selItems = toLoadable(split.selection);
+  const fit = await loadImages(fitItems, req.input, { onProgress: (d, t) => d % 200 === 0 && req.log(`decoded ${d}/${t}`) });
+  const sel = await loadImages(selItems, req.input);
   return {
     input: req.input,
     fit,
     selection: sel,
-    counts: { 'fit (train minus hold-out)': countByClass(toLoad(split.fit).map((x) => x.label)), 'selection (hold-out of train + val)': countByClass(toLoad(selection).map((x) => x.label)) },
+    counts: { 'fit (train minus hold-out)': countByClass(fitItems.map((x) => x.label)), 'selection (hold-out of train + val)': countByClass(selItems.map((x) => x.label)) },
     failures: [...fit.failures, ...sel.failures],
     selectionName: `the selection set (seeded ${Math.round(req.holdoutFraction * 100)}% hold-out of train + val/)`,
     notes: {},
