@@ -46,6 +46,18 @@ test('training refuses data that contains a copy of a test image', { skip: data.
   assert.match(r.stderr, /also in the test split \(same content\); remove it from training data/);
 });
 
+test('training refuses a test folder, and images of the locked test set', { skip: data.skip }, async () => {
+  const t = await cxr(['train', path.join(data.dir, 'test-dev'), '--id', 'cheat', '--epochs', '1', '--input-size', '64'], env);
+  assert.equal(t.code, 1);
+  assert.match(t.stderr, /test-dev: this is a test folder; train and select on training data/);
+  const home = { CXR_HOME: path.join(tmp.dir, 'locked-home') };
+  const lock = await cxr(['lock-test', path.join(data.dir, 'val')], home);
+  assert.equal(lock.code, 0, lock.stderr);
+  const l = await cxr(['train', data.dir, '--id', 'locked', '--max-per-class', '4', '--epochs', '1', '--input-size', '64'], home);
+  assert.equal(l.code, 1);
+  assert.match(l.stderr, /val.*: this image is in the locked test set \(cxr lock-test; same content\); remove it from the training data/);
+});
+
 test('train without --id is a usage error', async () => {
   const r = await cxr(['train', '.'], env);
   assert.equal(r.code, 1);

@@ -1,10 +1,12 @@
 // The fit and selection data of a training run, from a dataset folder or a MedMNIST-style .npz, decoded
 // to the model's input. The test split is never read: folders' test/ and test-dev/ are left out (and a
 // training image with the same content as a test image is refused); an .npz's test_* arrays are ignored.
+import path from 'node:path';
 import type { FileFailure, InputSpec } from '../../../src-shared/types.ts';
 import { scanDataset, type DatasetItem } from '../dataset/scan.ts';
 import { stratifiedSplit } from '../dataset/split.ts';
 import { loadImages } from './load-images.ts';
+import { findLocked, readLockedTest } from '../release/locked-test.ts';
 import { loadNpzTrainingData } from './npz-data.ts';
 
 /** Class names of every model we train, in output order (positive last). */
@@ -86,9 +88,13 @@ async function fromNpz(req: TrainingDataRequest): Promise<TrainingData> {
 
 /**
  * The labelled items of a dataset folder split for training: fit = train minus a seeded stratified
- * hold-out; selection = that hold-out + val/. Test splits are left out, and refused by content.
+ * hold-out; selection = that hold-out + val/. Test splits are left out, and refused by content, as are
+ * a folder named test/test-dev itself and images of the locked test set (cxr lock-test).
  */
 export async function folderSplit(dataRoot: string, opts: { seed: number; holdoutFraction: number; maxPerClass?: number }): Promise<{ fit: DatasetItem[]; selection: DatasetItem[]; holdout: number; val: number }> {
+  if (TEST_SPLITS.has(path.basename(path.resolve(dataRoot)).toLowerCase())) {
+    throw new Error(`${dataRoot}: this is a test folder; train and select on training data (a folder with train/ and val/), never on test data`);
+  }
   const scan = await scanDataset(dataRoot, { hash: true });
   const usable = scan.items.filter((it) => it.label != null && !TEST_SPLITS.has(String(it.split).toLowerCase()));
   let trainItems = usable.filter((it) => it.split == null || it.split.toLowerCase() === 'train');
@@ -100,6 +106,8 @@ export async function folderSplit(dataRoot: string, opts: { seed: number; holdou
   const testHashes = new Set(scan.items.filter((it) => TEST_SPLITS.has(String(it.split).toLowerCase())).map((it) => it.sha256));
   const leaked = [...split.train, ...selection].filter((it) => it.sha256 && testHashes.has(it.sha256));
   if (leaked.length) throw new Error(`${leaked[0].path}: this image is also in the test split (same content); remove it from training data`);
+  const locked = findLocked(await readLockedTest(), [...split.train, ...selection]);
+  if (locked) throw new Error(`${locked.path}: this image is in the locked test set (cxr lock-test; same content); remove it from the training data`);
   return { fit: split.train, selection, holdout: split.holdout.length, val: valItems.length };
 }
 
