@@ -36,6 +36,12 @@ test('train on a PneumoniaMNIST subset, combine it with a 56 px model, classify 
   assert.deepEqual(pm.input, { height: 28, width: 28, channels: 1, resize: 'crop', scaling: 'scale255' });
   assert.match(pm.thresholdChosenBy, /val_\* arrays/);
   assert.deepEqual((pm.training?.hyperparameters.architectureOptions as Record<string, unknown>).filters, [8, 16]);
+  // A locked test set is kept out of .npz training data without being named.
+  const lockedHome = { CXR_HOME: path.join(tmp.dir, 'locked-home') };
+  assert.equal((await cxr(['lock-test', path.join(data.dir, 'val')], lockedHome)).code, 0);
+  const l = await cxr(['train', sub, '--id', 'p28', '--architecture', 'bn-cnn', '--filters', '8,16', '--dense-units', '8', ...small], lockedHome);
+  assert.equal(l.code, 0, l.stderr);
+  assert.match(l.stderr, /the locked test set's folder .*val is excluded too[^]*left out \d+ array images nearest to the 16 images of .*val/);
   const badSize = await cxr(['train', sub, '--id', 'x', '--input-size', '64', ...small], env);
   assert.equal(badSize.code, 1);
   assert.match(badSize.stderr, /holds 28×28 images; leave out --input-size or give 28/);

@@ -1,6 +1,7 @@
 // The fit and selection data of a training run, from a dataset folder or a MedMNIST-style .npz, decoded
 // to the model's input. The test split is never read: folders' test/ and test-dev/ are left out (and a
 // training image with the same content as a test image is refused); an .npz's test_* arrays are ignored.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { FileFailure, InputSpec } from '../../../src-shared/types.ts';
 import { scanDataset, type DatasetItem } from '../dataset/scan.ts';
@@ -72,8 +73,16 @@ function capPixels(part: LabelledPixels, max: number | undefined, seed: number):
 }
 
 async function fromNpz(req: TrainingDataRequest): Promise<TrainingData> {
-  if (!req.excludeNear?.length) req.log('note: no --exclude-near folder given, so nothing keeps images you evaluate on elsewhere out of this .npz');
-  const d = await loadNpzTrainingData(req.dataRoot, { excludeNear: req.excludeNear, log: req.log });
+  const excludeNear = (req.excludeNear ?? []).map((f) => path.resolve(f));
+  const locked = await readLockedTest();
+  if (locked && !excludeNear.includes(locked.folder)) {
+    if (existsSync(locked.folder)) {
+      excludeNear.push(locked.folder);
+      req.log(`the locked test set's folder ${locked.folder} is excluded too`);
+    } else req.log(`warning: the locked test set's folder ${locked.folder} is gone, so its images cannot be kept out of this .npz`);
+  }
+  if (!excludeNear.length) req.log('note: no --exclude-near folder given, so nothing keeps images you evaluate on elsewhere out of this .npz');
+  const d = await loadNpzTrainingData(req.dataRoot, { excludeNear, log: req.log });
   const fit = capPixels(d.fit, req.maxPerClass, req.seed);
   return {
     input: d.input,
