@@ -38,6 +38,7 @@ export const modelMetadataSchema = z.object({
       durationSeconds: z.number(),
       hyperparameters: z.record(z.string(), z.unknown()),
       history: z.array(z.record(z.string(), z.number())),
+      data: z.record(z.string(), z.object({ files: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })).optional(),
     })
     .optional(),
   metrics: z

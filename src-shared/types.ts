@@ -128,6 +128,8 @@ export interface TrainingSummary {
   durationSeconds: number;
   hyperparameters: Record<string, unknown>;
   history: Array<Record<string, number>>;
+  /** Per data part: image count and sha256 of the sorted content hashes (the full list is in training-data.csv). */
+  data?: Record<string, { files: number; sha256: string }>;
 }
 
 /** One image's result in a batch classification. */

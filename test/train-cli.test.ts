@@ -5,7 +5,8 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import type { ModelMetadata } from '../src-shared/types.ts';
 import { realData, tempDir } from '../src-main/core/test-support.ts';
-import { cxr } from './cli.ts';
+import { dataFingerprint } from '../src-main/core/training/data-manifest.ts';
+import { cxr, parseCsvObjects } from './cli.ts';
 
 const data = realData();
 const tmp = tempDir();
@@ -21,7 +22,15 @@ test('train a tiny model, then classify with it from the user model folder', { s
   assert.equal(md.training?.epochs, 2);
   assert.ok(!JSON.stringify(md.training?.counts).includes('test'), 'test split used in training');
   assert.match(md.thresholdChosenBy, /selection set/);
+  // Exactly which images: a manifest beside the model, and fingerprints in metadata and card.
+  const manifest = parseCsvObjects(readFileSync(path.join(dir, 'training-data.csv'), 'utf8'));
+  const parts = md.training?.data ?? {};
+  assert.deepEqual(Object.keys(parts), ['fit', 'selection']);
+  assert.equal(manifest.length, parts.fit.files + parts.selection.files);
+  assert.equal(parts.fit.sha256, dataFingerprint(manifest.filter((r) => r.part === 'fit').map((r) => r.sha256)));
+  assert.ok(manifest.every((r) => /^[0-9a-f]{64}$/.test(r.sha256) && ['NORMAL', 'PNEUMONIA'].includes(r.label) && !r.path.includes('test-dev')));
   const card = readFileSync(path.join(dir, 'MODEL_CARD.md'), 'utf8');
+  assert.match(card, new RegExp(`- fit: ${parts.fit.files} images, \`${parts.fit.sha256}\``));
   assert.match(card, /not for diagnostic use/);
   assert.match(card, /npx cxr train/);
   assert.match(card, /CC BY 4\.0/);

@@ -46,6 +46,10 @@ export function renderModelCard(md: ModelMetadata): string {
   if (t) {
     lines.push('', '| split | ' + Object.keys(Object.values(t.counts)[0] ?? {}).join(' | ') + ' |', '|---|' + Object.keys(Object.values(t.counts)[0] ?? {}).map(() => '---|').join(''));
     for (const [split, c] of Object.entries(t.counts)) lines.push(`| ${split} | ${Object.values(c).join(' | ')} |`);
+    if (t.data) {
+      lines.push('', 'Exactly which images (content sha256, label, path) is listed in `training-data.csv` beside the model; fingerprints (sha256 of the sorted content hashes):');
+      for (const [part, d] of Object.entries(t.data)) lines.push(`- ${part}: ${d.files} images, \`${d.sha256}\``);
+    }
     lines.push(
       '',
       'The test split is never used for training, model selection or the threshold.',

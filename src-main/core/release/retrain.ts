@@ -18,7 +18,8 @@ import { userModelsDir } from '../models/paths.ts';
 import { loadStoredModel, resolveModel, saveModel } from '../models/store.ts';
 import { fitModel, predictArrays, type TrainProgress } from '../training/fit.ts';
 import { loadImages } from '../training/load-images.ts';
-import { capPerClass, labelOf } from '../training/training-data.ts';
+import { CLASS_NAMES, capPerClass, labelOf } from '../training/training-data.ts';
+import { DATA_MANIFEST_FILE, dataManifest } from '../training/data-manifest.ts';
 import { gateDecision, type GateDecision, type GateScores } from './gate.ts';
 import { findLocked, readLockedTest } from './locked-test.ts';
 
@@ -119,6 +120,7 @@ export async function retrainModel(req: RetrainRequest): Promise<RetrainOutcome>
   log(decision.reason);
 
   const version = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+  const manifest = dataManifest({ fit: fitData, selection: selData }, CLASS_NAMES);
   const { calibration: _drop, operatingPoint: _op, weightsSha256: _w, parameters: _p, ...base } = md;
   const meta = {
     ...base, version, created: new Date().toISOString(), threshold: point.threshold,
@@ -127,6 +129,7 @@ export async function retrainModel(req: RetrainRequest): Promise<RetrainOutcome>
     training: {
       command: req.command, dataRoot: oldRoot ?? path.resolve(req.addFolder), seed: req.seed, epochs: history.length, bestEpoch, backend: engineInfo().backend,
       durationSeconds: (Date.now() - started) / 1000, history: history.map((h) => ({ ...h })),
+      data: manifest.summary,
       counts: { 'fit (old + new minus hold-out)': { NORMAL: neg, PNEUMONIA: pos }, 'new images added': { NORMAL: added.filter((i) => labelOf(i) === 0).length, PNEUMONIA: added.filter((i) => labelOf(i) === 1).length } },
       hyperparameters: { fineTunedFrom: `${md.id}@${md.version}`, addFolder: path.resolve(req.addFolder), epochs: req.epochs, learningRate: req.learningRate, batchSize: req.batchSize, classWeights, augment: req.augment ?? null, margin: req.margin, maxPerClass: req.maxPerClass ?? null },
     },
@@ -135,7 +138,7 @@ export async function retrainModel(req: RetrainRequest): Promise<RetrainOutcome>
   };
   const root = userModelsDir(req.modelsDir);
   const dir = path.join(root, `${md.id}.versions`, version);
-  const card = (full: ModelMetadata) => ({ 'MODEL_CARD.md': renderModelCard(full) });
+  const card = (full: ModelMetadata) => ({ 'MODEL_CARD.md': renderModelCard(full), [DATA_MANIFEST_FILE]: manifest.csv });
   const saved = await saveModel(model, meta, dir, card);
   let activeDir: string | null = null;
   if (decision.promote) {

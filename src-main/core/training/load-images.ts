@@ -5,6 +5,8 @@ import { toFileFailure } from '../imaging/image-error.ts';
 /** Images decoded to the model's input, kept in memory for training. */
 export interface LoadedImages {
   paths: string[];
+  /** sha256 of each file's bytes, parallel to `paths`. */
+  sha256: string[];
   labels: number[];
   pixels: Float32Array[];
   failures: FileFailure[];
@@ -19,7 +21,7 @@ export async function loadImages(
   spec: InputSpec,
   opts: { concurrency?: number; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<LoadedImages> {
-  const results: Array<{ pixels: Float32Array } | { failure: FileFailure }> = new Array(items.length);
+  const results: Array<{ pixels: Float32Array; sha256: string } | { failure: FileFailure }> = new Array(items.length);
   let next = 0;
   let done = 0;
   const worker = async () => {
@@ -27,7 +29,7 @@ export async function loadImages(
       const i = next++;
       try {
         const r = await loadForModel(items[i].path, spec);
-        results[i] = { pixels: r.data };
+        results[i] = { pixels: r.data, sha256: r.sha256 };
       } catch (e) {
         results[i] = { failure: toFileFailure(e, items[i].path) };
       }
@@ -35,11 +37,12 @@ export async function loadImages(
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 4) }, worker));
-  const out: LoadedImages = { paths: [], labels: [], pixels: [], failures: [] };
+  const out: LoadedImages = { paths: [], sha256: [], labels: [], pixels: [], failures: [] };
   results.forEach((r, i) => {
     if ('failure' in r) out.failures.push(r.failure);
     else {
       out.paths.push(items[i].path);
+      out.sha256.push(r.sha256);
       out.labels.push(items[i].label);
       out.pixels.push(r.pixels);
     }

@@ -3,6 +3,7 @@
 // select on elsewhere are kept out by `excludeNear`: for every image of those folders, the nearest
 // array image (mean squared pixel difference at the array's size) is dropped, so a downscaled copy of
 // a test or selection image cannot end up in training.
+import { createHash } from 'node:crypto';
 import type { FileFailure, InputSpec } from '../../../src-shared/types.ts';
 import { readNpz } from '../dataset/npz.ts';
 import { scanDataset } from '../dataset/scan.ts';
@@ -12,6 +13,8 @@ import type { NpyArray } from '../interchange/npy.ts';
 /** One part (fit or selection) of an .npz dataset, scaled to 0–1. */
 export interface NpzPart {
   pixels: Float32Array[];
+  /** sha256 of each row's uint8 pixels, as stored in the .npz. */
+  sha256: string[];
   labels: number[];
   /** `file#train[i]`, for counts and error messages. */
   paths: string[];
@@ -91,10 +94,11 @@ export async function loadNpzTrainingData(file: string, opts: { excludeNear?: st
     opts.log?.(`left out ${dropped.size - before} array images nearest to the ${loaded.pixels.length} images of ${folder}`);
   }
   const part = (from: number, to: number, name: string): NpzPart => {
-    const out: NpzPart = { pixels: [], labels: [], paths: [] };
+    const out: NpzPart = { pixels: [], sha256: [], labels: [], paths: [] };
     for (let i = from; i < to; i++) {
       if (dropped.has(i)) continue;
       out.pixels.push(all[i]);
+      out.sha256.push(createHash('sha256').update(Uint8Array.from(all[i], (v) => Math.round(v * 255))).digest('hex'));
       out.labels.push(labels[i]);
       out.paths.push(`${file}#${name}[${i - from}]`);
     }

@@ -12,6 +12,7 @@ import { saveModel } from '../models/store.ts';
 import { checkpointDir, readCheckpoint, removeCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import { fitModel, predictArrays, type FitState, type TrainProgress } from './fit.ts';
 import { CLASS_NAMES, loadTrainingData } from './training-data.ts';
+import { DATA_MANIFEST_FILE, dataManifest } from './data-manifest.ts';
 import { buildTransferModel, type BackboneRequest, type TransferModel } from '../transfer/backbone.ts';
 import { fitTwoPhase, type PhaseOptions, type PhaseSummary } from '../transfer/two-phase.ts';
 
@@ -122,6 +123,7 @@ export async function trainAndSave(req: TrainRequest): Promise<{ metadata: Model
   const op = chooseThreshold(selData.labels, probs, 0.9);
   const selectionMetrics = summarise(`selection: ${data.selectionName}`, selData.labels, probs, op.threshold);
   log(`best epoch ${bestEpoch}; selection AUC ${selectionMetrics.auc.value.toFixed(3)}; threshold ${op.threshold.toFixed(3)} (sens ${op.sensitivity.toFixed(3)}, spec ${op.specificity.toFixed(3)})`);
+  const manifest = dataManifest({ fit: fitData, selection: selData }, CLASS_NAMES);
   const meta = {
     schemaVersion: 1 as const,
     id: req.id,
@@ -135,10 +137,10 @@ export async function trainAndSave(req: TrainRequest): Promise<{ metadata: Model
     output: 'sigmoid' as const,
     threshold: op.threshold,
     thresholdChosenBy: `Youden's J with sensitivity ≥ 0.90 on ${data.selectionName} (expected sensitivity ${op.sensitivity.toFixed(3)}, specificity ${op.specificity.toFixed(3)})`,
-    training: { command: req.command, dataRoot: req.dataRoot, counts, seed: req.seed, epochs: history.length, bestEpoch, backend: engineInfo().backend, durationSeconds: (Date.now() - started) / 1000, hyperparameters: { ...hyper, ...data.notes }, history: history.map((h) => ({ ...h })) },
+    training: { command: req.command, dataRoot: req.dataRoot, counts, seed: req.seed, epochs: history.length, bestEpoch, backend: engineInfo().backend, durationSeconds: (Date.now() - started) / 1000, hyperparameters: { ...hyper, ...data.notes }, history: history.map((h) => ({ ...h })), data: manifest.summary },
     metrics: { selection: selectionMetrics },
   };
-  const saved = await saveModel(model, meta, dir, (full) => ({ 'MODEL_CARD.md': renderModelCard(full) }));
+  const saved = await saveModel(model, meta, dir, (full) => ({ 'MODEL_CARD.md': renderModelCard(full), [DATA_MANIFEST_FILE]: manifest.csv }));
   model.dispose();
   await removeCheckpoint(ckDir);
   return { metadata: saved, dir, failures };

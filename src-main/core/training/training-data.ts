@@ -17,6 +17,8 @@ const TEST_SPLITS = new Set(['test', 'test-dev']);
 /** Decoded images with labels (0 NORMAL, 1 PNEUMONIA) and where each came from. */
 export interface LabelledPixels {
   paths: string[];
+  /** sha256 of each image's content (file bytes, or an .npz row's pixels), parallel to `paths`. */
+  sha256: string[];
   labels: number[];
   pixels: Float32Array[];
 }
@@ -69,7 +71,7 @@ function capPixels(part: LabelledPixels, max: number | undefined, seed: number):
   if (!max) return part;
   const items = part.paths.map((p, i) => ({ path: p, label: String(part.labels[i]), i }));
   const kept = capPerClass(items, max, seed).map((it) => it.i).sort((a, b) => a - b);
-  return { paths: kept.map((i) => part.paths[i]), labels: kept.map((i) => part.labels[i]), pixels: kept.map((i) => part.pixels[i]) };
+  return { paths: kept.map((i) => part.paths[i]), sha256: kept.map((i) => part.sha256[i]), labels: kept.map((i) => part.labels[i]), pixels: kept.map((i) => part.pixels[i]) };
 }
 
 async function fromNpz(req: TrainingDataRequest): Promise<TrainingData> {
