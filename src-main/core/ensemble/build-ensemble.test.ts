@@ -66,3 +66,23 @@ test('an ensemble refuses members it cannot feed, naming the model and what to d
   assert.throws(() => ensembleInput([m('a', 8), m('b', 4, { input: { height: 4, width: 4, channels: 1, resize: 'stretch', scaling: 'scale255' } })]), /"b" resizes by "stretch".*--resize crop/);
   assert.throws(() => ensembleInput([m('a', 8), m('soft', 4, { output: 'softmax' })]), /"soft" has a softmax output/);
 });
+
+test('temperature calibration folds into an output layer without bias; a Platt offset there is refused', async () => {
+  const noBias = () => {
+    const m = tfl.sequential();
+    m.add(tfl.layers.flatten({ inputShape: [4, 4, 1], name: 'flat' }));
+    m.add(tfl.layers.dense({ units: 1, activation: 'sigmoid', useBias: false, kernelInitializer: tfl.initializers.glorotUniform({ seed: 9 }), name: 'out' }));
+    return m;
+  };
+  const a: EnsembleMember = { model: rgbModel(2), metadata: meta('a', 8, 3) };
+  const b: EnsembleMember = { model: noBias(), metadata: meta('t', 4, 1, { calibration: { method: 'temperature', temperature: 2, fittedOn: 'x', n: 10 } }) };
+  const { model } = await buildEnsemble([a, b]);
+  const x = tf.randomUniform([2, 8, 8, 3], 0, 1, 'float32', 4);
+  const got = (model.predict(x) as tf.Tensor).dataSync();
+  const pa = (a.model.predict(x) as tf.Tensor).dataSync();
+  const grey = tf.avgPool(tf.sum(tf.mul(x, tf.tensor1d([0.299, 0.587, 0.114])), -1, true) as tf.Tensor4D, 2, 2, 'valid');
+  const pb = (b.model.predict(grey) as tf.Tensor).dataSync();
+  for (let i = 0; i < 2; i++) assert.ok(Math.abs(got[i] - sigmoid((logit(pa[i]) + logit(pb[i]) / 2) / 2)) < 1e-5);
+  const platt: EnsembleMember = { model: noBias(), metadata: meta('p', 4, 1, { calibration: { method: 'platt', a: 1, b: 0.3, fittedOn: 'x', n: 10 } }) };
+  await assert.rejects(buildEnsemble([a, platt]), /model "p" is Platt-calibrated but its output layer has no bias/);
+});

@@ -45,7 +45,8 @@ function foldCalibration(weights: tf.Tensor[], m: ModelMetadata): tf.Tensor[] {
   const a = c.method === 'platt' ? (c.a ?? 1) : 1 / (c.temperature ?? 1);
   const b = c.method === 'platt' ? (c.b ?? 0) : 0;
   const [kernel, bias] = weights;
-  return [tf.mul(kernel, a), bias ? tf.add(tf.mul(bias, a), b) : tf.fill([1], b)];
+  if (!bias && b !== 0) throw new Error(`model "${m.id}" is Platt-calibrated but its output layer has no bias to fold the offset into; combine it uncalibrated`);
+  return bias ? [tf.mul(kernel, a), tf.add(tf.mul(bias, a), b)] : [tf.mul(kernel, a)];
 }
 
 function memberLayers(member: EnsembleMember, prefix: string, feed: string): { layers: LayerEntry[]; logit: string } {
