@@ -10,7 +10,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { writeDirAtomic } from '../fs/atomic-write.ts';
 import { loadLayersModelFromDir, writeLayersModelToDir } from '../models/tfjs-files.ts';
-import type { FitState } from './fit.ts';
+import type { EpochRecord, FitState } from './fit.ts';
 
 /** The checkpoint folder of a model folder. */
 export function checkpointDir(modelDir: string): string {
@@ -74,6 +74,11 @@ export async function removeCheckpoint(dir: string): Promise<void> {
   await fsp.rm(dir, { recursive: true, force: true });
 }
 
+/** An epoch history read back from JSON, where non-finite numbers were written as null. */
+export function historyFromJson(history: readonly object[]): EpochRecord[] {
+  return history.map((h) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k, v ?? NaN]))) as unknown as EpochRecord[];
+}
+
 /** Throws naming `dir` and every differing setting when a checkpoint's fingerprint is not the current run's. */
 export function checkFingerprint(dir: string, saved: Record<string, unknown>, now: Record<string, unknown>): void {
   const differs = Object.keys({ ...now, ...saved }).filter((k) => JSON.stringify(now[k]) !== JSON.stringify(saved[k]));
@@ -104,7 +109,7 @@ export async function readCheckpoint(dir: string, fingerprint: Record<string, un
     model,
     state: {
       ...s,
-      history: s.history.map((h) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k, v ?? NaN]))) as FitState['history'],
+      history: historyFromJson(s.history),
       best: { auc: s.best.auc ?? -Infinity, loss: s.best.loss ?? Infinity, epoch: s.best.epoch, weights },
       optimizer,
     },

@@ -8,7 +8,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { writeDirAtomic } from '../fs/atomic-write.ts';
-import { checkFingerprint, floatsToBytes, readCheckpoint, readFloats, writeCheckpoint } from '../training/checkpoint.ts';
+import { checkFingerprint, floatsToBytes, historyFromJson, readCheckpoint, readFloats, writeCheckpoint } from '../training/checkpoint.ts';
 import type { ArrayDataset, EpochRecord, FitState } from '../training/fit.ts';
 
 /** What phase 1 produced, kept for phase 2 and the model's metadata. */
@@ -59,11 +59,9 @@ export function setWeightsByLayer(model: tfl.LayersModel, arrays: readonly Float
   }
   if (i !== arrays.length) throw new Error(`checkpoint holds ${arrays.length} weight arrays, the model ${i}; delete the checkpoint folder to start over`);
 }
-const finiteOrNull = (h: EpochRecord) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k, typeof v === 'number' && !Number.isFinite(v) ? null : v]));
-
+/** JSON writes non-finite numbers (an AUC of NaN, a best of −∞) as null; reading maps them back. */
 async function writeTransferFile(tmp: string, file: TransferFile): Promise<void> {
-  const out = { ...file, phase1: file.phase1 && { ...file.phase1, history: file.phase1.history.map(finiteOrNull) } };
-  await fsp.writeFile(path.join(tmp, FILE), JSON.stringify(out, null, 2) + '\n');
+  await fsp.writeFile(path.join(tmp, FILE), JSON.stringify(file, null, 2) + '\n');
 }
 
 async function writePhase1Files(tmp: string, weights: Float32Array[]): Promise<void> {
@@ -107,7 +105,7 @@ export async function readTransferCheckpoint(dir: string, fingerprint: Record<st
     throw new Error(`${dir}: ${missing ? 'no transfer-learning checkpoint to resume from' : `damaged checkpoint (${(e as Error).message})`}; run without --resume to start over`);
   }
   checkFingerprint(dir, file.fingerprint, fingerprint);
-  const phase1 = file.phase1 && { ...file.phase1, history: file.phase1.history.map((h) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k, v ?? NaN]))) as unknown as EpochRecord[] };
+  const phase1 = file.phase1 && { ...file.phase1, history: historyFromJson(file.phase1.history), bestSelectionAuc: file.phase1.bestSelectionAuc ?? -Infinity };
   if (file.stage === 'features') {
     const f = file.features!;
     const load = async (name: string, labels: number[]): Promise<ArrayDataset> => ({ pixels: await readFloats(path.join(dir, name), labels.map(() => f.featureSize)), labels });
