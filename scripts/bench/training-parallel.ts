@@ -46,9 +46,6 @@ async function measureWith(net: Network, measure: Measure, name: string, bench: 
 
 /** The multi-worker training row of a network. */
 export function parallelTraining(net: Network, scale: number): Promise<Row> {
-  if (net.metadata.architecture.startsWith('transfer:')) {
-    return Promise.resolve(unavailableRow(net.key, ENGINE, 'training', 'not used: cxr train runs transfer models on one thread (micro-batches; a 16-image share does not fit one wasm heap)', 32));
-  }
   return measureWith(net, measureParallelTraining, 'measureParallelTraining', 'training', Math.max(2, Math.round(6 * scale)), TRAINING_FLOP_FACTOR);
 }
 

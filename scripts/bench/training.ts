@@ -28,7 +28,7 @@ export async function trainingRow(net: Network, backend: BackendName, batch: num
   try {
     const { runs, seconds } = await timeIt(async () => {
       if (pixels) {
-        accumulatedStep(model, opt, pixels, [height, width, channels], labels, labels.map(() => 1), micro);
+        await accumulatedStep(model, opt, pixels, [height, width, channels], labels, labels.map(() => 1), micro);
         return;
       }
       const loss = opt.minimize(() => tf.mean(tf.losses.logLoss(y, model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar, true);

@@ -178,7 +178,7 @@ export async function fitModel(model: tfl.LayersModel, train: ArrayDataset, val:
   let pool: ModelWorkerPool | null = null;
   try {
     const cores = effectiveWorkers(o.workers ?? 1, tf.getBackend());
-    if (cores > 1) pool = await ModelWorkerPool.start(model, { threads: cores - 1, maxBatch: Math.max(o.batchSize, 32) });
+    if (cores > 1) pool = await ModelWorkerPool.start(model, { threads: cores - 1, maxBatch: Math.max(o.batchSize, 32), micro });
     for (let epoch = (r?.epoch ?? 0) + 1; epoch <= o.epochs && !r?.stopped; epoch++) {
       const t0 = Date.now();
       const order = Array.from({ length: n }, (_, i) => i);
@@ -193,8 +193,12 @@ export async function fitModel(model: tfl.LayersModel, train: ArrayDataset, val:
         const { buf, labels, weights } = stack(train, idx, o, rnd, pool?.inputs);
         const dropoutSeed = Math.floor(rnd() * 2147483647);
         reseedDropout(dropouts, dropoutSeed);
-        if (pool) lossSum += (await parallelTrainStep(pool, optimizer, labels, weights, undefined, dropoutSeed)) * idx.length;
-        else lossSum += accumulatedStep(model, optimizer, buf, [o.height, o.width, o.channels], labels, weights, micro, o.signal) * idx.length;
+        if (pool) {
+          lossSum += (await parallelTrainStep(pool, optimizer, labels, weights, undefined, dropoutSeed, o.signal).catch((e: unknown) => {
+            throw o.signal?.aborted ? new TrainingCancelled('training cancelled') : e;
+          })) * idx.length;
+        }
+        else lossSum += (await accumulatedStep(model, optimizer, buf, [o.height, o.width, o.channels], labels, weights, micro, o.signal)) * idx.length;
         seen += idx.length;
         const ips = seen / ((Date.now() - started) / 1000);
         const remaining = (o.epochs - epoch) * n + (n - (b + 1) * o.batchSize);

@@ -23,7 +23,7 @@ test('micro-batch size: the whole batch when it fits, smaller on wasm when activ
   big.dispose();
 });
 
-test('a step accumulated over micro-batches equals the full-batch step (class weights, L2), no leaked tensors', () => {
+test('a step accumulated over micro-batches equals the full-batch step (class weights, L2), no leaked tensors', async () => {
   const make = () => buildArchitecture('gap-cnn', { inputSize: 64, filters: [4, 8], denseUnits: 4, seed: 3, dropout: 0, l2: 1e-3 });
   const [a, b] = [make(), make()];
   const n = 8;
@@ -41,7 +41,7 @@ test('a step accumulated over micro-batches equals the full-batch step (class we
     const full = optA.minimize(() => trainingLoss(a, x, y, w), true) as tf.Scalar;
     const lossA = full.dataSync()[0];
     full.dispose();
-    const lossB = accumulatedStep(b, optB, buf, [64, 64, 1], labels, weights, 3);
+    const lossB = await accumulatedStep(b, optB, buf, [64, 64, 1], labels, weights, 3);
     assert.ok(Math.abs(lossA - lossB) < 1e-5, `loss ${lossA} vs ${lossB}`);
     if (step === 1) assert.equal(tf.memory().numTensors, before, 'leaked tensors');
   }
@@ -55,14 +55,14 @@ test('a step accumulated over micro-batches equals the full-batch step (class we
   b.dispose();
 });
 
-test('an aborted signal stops between micro-batches without a step or a leak', () => {
+test('an aborted signal stops between micro-batches without a step or a leak', async () => {
   const m = buildArchitecture('gap-cnn', { inputSize: 64, filters: [4, 8], denseUnits: 4, seed: 3, dropout: 0 });
   const opt = tf.train.adam(1e-2);
   const before = m.getWeights().map((t) => Array.from(t.dataSync()));
   const ctrl = new AbortController();
   ctrl.abort();
   const n0 = tf.memory().numTensors;
-  assert.throws(() => accumulatedStep(m, opt, new Float32Array(4 * 64 * 64), [64, 64, 1], [0, 1, 0, 1], [1, 1, 1, 1], 2, ctrl.signal), TrainingCancelled);
+  await assert.rejects(accumulatedStep(m, opt, new Float32Array(4 * 64 * 64), [64, 64, 1], [0, 1, 0, 1], [1, 1, 1, 1], 2, ctrl.signal), TrainingCancelled);
   assert.equal(tf.memory().numTensors, n0);
   assert.deepEqual(m.getWeights().map((t) => Array.from(t.dataSync())), before);
   opt.dispose();

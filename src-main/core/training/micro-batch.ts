@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { TrainingCancelled } from './fit.ts';
 import { leafLayers } from './leaf-layers.ts';
-import { shareGradients } from './parallel/share-loss.ts';
+import { microBatchGradients, yieldAndCheck } from './parallel/share-loss.ts';
 
 type Shape = Array<number | null>;
 const product = (s: Shape) => s.slice(1).reduce<number>((a, b) => a * (b ?? 1), 1);
@@ -40,41 +40,16 @@ export function microBatchSize(model: tfl.LayersModel, batchSize: number, backen
  * micro-batches of `micro`: the loss of each
  * chunk is normalised by its class-weight sum W_k, so weighting its gradient by W_k / W gives the full-batch
  * gradient. BatchNorm layers in training mode update their moving statistics once per chunk. Returns the batch loss;
- * an aborted `signal` stops between micro-batches (no step taken).
+ * between micro-batches it yields to the event loop, and an aborted `signal` stops there (no step taken).
  */
-export function accumulatedStep(
+export async function accumulatedStep(
   model: tfl.LayersModel, optimizer: tf.Optimizer, buf: Float32Array, shape: [number, number, number], labels: number[], weights: number[], micro: number,
   signal?: AbortSignal,
-): number {
+): Promise<number> {
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const size = shape[0] * shape[1] * shape[2];
-  const W = weights.reduce((a, b) => a + b, 0);
-  let acc: (tf.Tensor | null)[] = vars.map(() => null);
-  let loss = 0;
-  for (let s = 0; s < labels.length; s += micro) {
-    if (signal?.aborted) {
-      tf.dispose(acc.filter((t): t is tf.Tensor => t != null));
-      throw new TrainingCancelled('training cancelled');
-    }
-    const e = Math.min(labels.length, s + micro);
-    const f = weights.slice(s, e).reduce((a, b) => a + b, 0) / W;
-    const x = tf.tensor4d(buf.subarray(s * size, e * size), [e - s, ...shape]);
-    const y = tf.tensor2d(labels.slice(s, e), [e - s, 1]);
-    const w = tf.tensor2d(weights.slice(s, e), [e - s, 1]);
-    const r = shareGradients(model, vars, x, y, w);
-    tf.dispose([x, y, w]);
-    loss += r.loss * f;
-    acc = acc.map((a, i) => {
-      const g = r.grads[i];
-      if (!g) return a;
-      if (!a && f === 1) return g; // the whole batch in one pass
-      const next = tf.tidy(() => (a ? tf.add(a, tf.mul(g, f)) : tf.mul(g, f)));
-      tf.dispose([a, g].filter((t): t is tf.Tensor => t != null));
-      return next;
-    });
-  }
+  const { loss, grads } = await microBatchGradients(model, vars, buf, shape, labels, weights, micro, yieldAndCheck(signal, () => new TrainingCancelled('training cancelled')));
   const named: tf.NamedTensorMap = {};
-  acc.forEach((g, i) => {
+  grads.forEach((g, i) => {
     if (g) named[vars[i].name] = g;
   });
   optimizer.applyGradients(named);

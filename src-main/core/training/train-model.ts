@@ -91,13 +91,18 @@ export async function trainAndSave(req: TrainRequest): Promise<{ metadata: Model
   const ckDir = checkpointDir(dir);
   const architecture = tm ? `transfer:${req.transfer!.base}@${tm.cutAt}` : req.architecture;
   const hyper: Record<string, unknown> = { architecture, inputSize: input.height, resize: input.resize, epochs: req.epochs, batchSize: req.batchSize, learningRate: req.learningRate, optimizer: 'adam', loss: 'class-weighted binary cross-entropy', classWeights, classWeightsRule: Array.isArray(cw) ? 'given' : cw, holdoutFraction: req.holdoutFraction, patience: req.patience, lrSchedule: 'halve after 3 epochs without improvement', augment, maxPerClass: req.maxPerClass ?? null, ...(req.architectureOptions && !tm ? { architectureOptions: req.architectureOptions } : {}) };
-  const workers = tm ? 1 : effectiveWorkers(req.workers ?? defaultWorkers(), engineInfo().backend);
+  const workers = effectiveWorkers(req.workers ?? defaultWorkers(), engineInfo().backend);
   hyper.workers = workers;
-  if (workers > 1) hyper.parallelism = 'data-parallel: batch split across the main thread and worker threads, gradients weighted by share class-weight sums; per-share dropout masks and BatchNorm batch statistics, BN moving statistics averaged over shares';
+  if (workers > 1) {
+    hyper.parallelism = tm
+      ? 'data-parallel: batch split across the main thread and worker threads, gradients weighted by share class-weight sums (base BatchNorm in inference mode, so the shares add up to the whole batch\'s gradient; per-share dropout masks); frozen-base features extracted on every thread'
+      : 'data-parallel: batch split across the main thread and worker threads, gradients weighted by share class-weight sums; per-share dropout masks and BatchNorm batch statistics, BN moving statistics averaged over shares';
+  }
   if (tm) hyper.transfer = { backbone: tm.source, cutAt: tm.cutAt, head: 'GlobalAveragePooling2D → Dropout(0.2) → Dense(1, sigmoid)', batchNorm: 'base BN layers always in inference mode', ...req.transfer };
   const fingerprint = { ...hyper, epochs: undefined, dataRoot: req.dataRoot, seed: req.seed, fit: fitData.paths.length, selection: selData.paths.length };
   delete fingerprint.epochs;
   delete (fingerprint as Record<string, unknown>).workers; // the worker count may change on --resume
+  delete (fingerprint as Record<string, unknown>).parallelism;
   delete (fingerprint as Record<string, unknown>).parallelism;
   let model: tfl.LayersModel;
   let resume: FitState | undefined;

@@ -7,6 +7,9 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { applyAffine, drawAffine, type AugmentRanges } from '../augment/affine.ts';
 import { createRng } from '../dataset/rng.ts';
 import { TrainingCancelled, type ArrayDataset } from '../training/fit.ts';
+import { PredictionCancelled, predictWithPool } from '../training/parallel/predict-parallel.ts';
+import { ModelWorkerPool } from '../training/parallel/worker-pool.ts';
+import { effectiveWorkers } from '../training/parallel/workers-option.ts';
 
 /** The frozen feature extractor (input → pooled features) and the trainable head (features → P(positive)). */
 export interface SplitModel {
@@ -43,14 +46,32 @@ export interface ExtractOptions {
   batchSize?: number;
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
+  /** Cores to run the extractor on (main thread + worker threads; wasm and cpu backends only). Default 1. */
+  workers?: number;
 }
 
-/** Runs the frozen extractor over every view of every image; labels repeat per view. */
+/**
+ * Runs the frozen extractor over every view of every image; labels repeat per view. With `workers` > 1 each
+ * batch is split between the main thread and worker threads (same features up to float rounding).
+ */
 export async function extractFeatures(features: tfl.LayersModel, ds: ArrayDataset, o: ExtractOptions): Promise<ArrayDataset> {
+  const cores = effectiveWorkers(o.workers ?? 1, tf.getBackend());
+  const bs = o.batchSize ?? 16 * cores;
+  const pool = cores > 1 ? await ModelWorkerPool.start(features, { threads: cores - 1, maxBatch: bs }) : null;
+  try {
+    pool?.syncWeights();
+    return await extract(features, ds, o, bs, pool);
+  } catch (e) {
+    throw e instanceof PredictionCancelled ? new TrainingCancelled('training cancelled') : e;
+  } finally {
+    await pool?.terminate();
+  }
+}
+
+async function extract(features: tfl.LayersModel, ds: ArrayDataset, o: ExtractOptions, bs: number, pool: ModelWorkerPool | null): Promise<ArrayDataset> {
   const views = o.augment ? Math.max(1, o.views) : 1;
   const rnd = createRng(o.seed);
   const size = o.height * o.width * o.channels;
-  const bs = o.batchSize ?? 16;
   const n = ds.labels.length;
   const pixels: Float32Array[] = [];
   const labels: number[] = [];
@@ -64,7 +85,9 @@ export async function extractFeatures(features: tfl.LayersModel, ds: ArrayDatase
         const src = ds.pixels[s + i];
         buf.set(v > 0 && o.augment ? applyAffine(src, o.height, o.width, o.channels, drawAffine(o.augment, rnd), tmp) : src, i * size);
       }
-      const out = tf.tidy(() => (features.predict(tf.tensor4d(buf, [count, o.height, o.width, o.channels])) as tf.Tensor).dataSync() as Float32Array);
+      const out = pool
+        ? await predictWithPool(pool, Array.from({ length: count }, (_, i) => buf.subarray(i * size, (i + 1) * size)), bs, o.signal)
+        : tf.tidy(() => (features.predict(tf.tensor4d(buf, [count, o.height, o.width, o.channels])) as tf.Tensor).dataSync() as Float32Array);
       const f = out.length / count;
       for (let i = 0; i < count; i++) {
         pixels.push(out.slice(i * f, (i + 1) * f));

@@ -1,6 +1,8 @@
 // Freezing the backbone: trainable flags, BatchNormalization kept in inference mode, parameter counts.
 import type * as tfl from '@tensorflow/tfjs-layers';
 
+export { keepBatchNormInInference } from '../training/batch-norm-mode.ts';
+
 /** Trainable and frozen (non-trainable, incl. BN moving statistics) parameter counts. */
 export interface ParamCounts {
   trainable: number;
@@ -15,21 +17,6 @@ export function paramCounts(model: tfl.LayersModel): ParamCounts {
     trainable: model.trainableWeights.reduce((s, w) => s + size(w.shape as number[]), 0),
     frozen: model.nonTrainableWeights.reduce((s, w) => s + size(w.shape as number[]), 0),
   };
-}
-
-/**
- * Makes every BatchNormalization layer named in `names` always normalise with its moving statistics,
- * even when the model is applied with `training: true`, so training never updates them (Keras' advice
- * for fine-tuning; tfjs-layers would otherwise use batch statistics and update the moving averages).
- * Their gamma/beta still train when the layer is unfrozen.
- */
-export function keepBatchNormInInference(model: tfl.LayersModel, names: Iterable<string>): void {
-  for (const name of names) {
-    const layer = model.getLayer(name);
-    if (layer.getClassName() !== 'BatchNormalization') continue;
-    const call = layer.call.bind(layer);
-    layer.call = (inputs, kwargs) => call(inputs, { ...kwargs, training: false });
-  }
 }
 
 /** Sets `trainable` on the named layers (the others keep theirs). */

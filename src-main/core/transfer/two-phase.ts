@@ -58,7 +58,7 @@ async function fitHeadOnCachedFeatures(
     ({ fit, selection: sel } = cached);
     log(`using the ${fit.labels.length} training and ${sel.labels.length} selection feature vectors cached in the checkpoint`);
   } else {
-    const eo = { height: o.height, width: o.width, channels: o.channels, augment: o.augment, seed: o.seed, signal: o.signal };
+    const eo = { height: o.height, width: o.width, channels: o.channels, augment: o.augment, seed: o.seed, signal: o.signal, workers: o.workers };
     const every = (d: number, t: number) => (d % 256 < 16 || d === t) && log(`features ${d}/${t}`);
     const t0 = Date.now();
     fit = await extractFeatures(split.features, train, { ...eo, views, onProgress: every });
@@ -66,7 +66,8 @@ async function fitHeadOnCachedFeatures(
     log(`cached ${fit.labels.length} training feature vectors (${o.augment ? views : 1} views per image) and ${sel.labels.length} selection ones in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     if (ck) await writeFeaturesCheckpoint(ck.dir, ck.fingerprint, fit, sel);
   }
-  return fitModel(split.head, fit, sel, { ...o, height: 1, width: 1, channels: split.featureSize, augment: null });
+  // The head is a single Dense layer: worker threads would cost more in copies than they save.
+  return fitModel(split.head, fit, sel, { ...o, height: 1, width: 1, channels: split.featureSize, augment: null, workers: 1 });
 }
 
 function describe(r: TransferResume): string {

@@ -8,7 +8,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { pathToFileURL } from 'node:url';
 import { parallelTrainStep, type StepTiming } from './train-step.ts';
 import { predictWithPool } from './predict-parallel.ts';
-import { shareGradients, variablesAt } from './share-loss.ts';
+import { accumulatedStep, microBatchSize } from '../micro-batch.ts';
 import { ModelWorkerPool } from './worker-pool.ts';
 
 /** Images per second of a measurement (after one warm-up step). */
@@ -30,7 +30,8 @@ function randomBatch(n: number, size: number, seed: number): { pixels: Float32Ar
 
 /**
  * Times `steps` training steps (class-weighted BCE + Adam, as fit.ts) of `model` on a random batch with
- * `workers` cores (1 = the single-thread fit.ts path; n > 1 = main thread + n-1 worker threads). The model's
+ * `workers` cores (1 = the single-thread fit.ts path; n > 1 = main thread + n-1 worker threads), in micro-batches
+ * where the batch does not fit one wasm heap, as fit.ts does. The model's
  * weights change; the backend must be wasm or cpu. Worker start-up is not timed.
  */
 export async function measureParallelTraining(model: tfl.LayersModel, workers: number, steps = 4, batch = 32): Promise<Throughput> {
@@ -39,21 +40,14 @@ export async function measureParallelTraining(model: tfl.LayersModel, workers: n
   const { pixels, labels } = randomBatch(batch, size, 1);
   const sampleWeights = labels.map((l) => (l ? 1.3 : 0.7));
   const optimizer: tf.Optimizer = tf.train.adam(1e-4);
-  const pool = workers > 1 ? await ModelWorkerPool.start(model, { threads: workers - 1, maxBatch: batch }) : null;
+  // As fit.ts: a batch too large for one wasm heap is taken in micro-batches, on every thread.
+  const micro = microBatchSize(model, batch, tf.getBackend());
+  const pool = workers > 1 ? await ModelWorkerPool.start(model, { threads: workers - 1, maxBatch: batch, micro }) : null;
   try {
     const buf = pool ? pool.inputs : new Float32Array(batch * size);
     pixels.forEach((p, i) => buf.set(p, i * size));
-    const vars = variablesAt(model, model.trainableWeights.map((w) => model.weights.indexOf(w)));
     const timing: StepTiming = { main: 0, workers: [], wait: 0, total: 0 };
-    const step = async () => {
-      if (pool) return parallelTrainStep(pool, optimizer, labels, sampleWeights, timing);
-      const [x, y, w] = [tf.tensor4d(buf, [batch, ...shape]), tf.tensor2d(labels, [batch, 1]), tf.tensor2d(sampleWeights, [batch, 1])];
-      const { loss, grads } = shareGradients(model, vars, x, y, w);
-      const named: tf.NamedTensorMap = Object.fromEntries(grads.flatMap((g, j) => (g ? [[vars[j].name, g]] : [])));
-      optimizer.applyGradients(named);
-      tf.dispose([x, y, w, ...Object.values(named)]);
-      return loss;
-    };
+    const step = async () => (pool ? parallelTrainStep(pool, optimizer, labels, sampleWeights, timing) : accumulatedStep(model, optimizer, buf, shape, labels, sampleWeights, micro));
     await step();
     const t0 = performance.now();
     for (let i = 0; i < steps; i++) await step();

@@ -10,6 +10,7 @@ import { predictParallel, predictWithPool } from './predict-parallel.ts';
 import { splitRange } from './protocol.ts';
 import { ModelWorkerPool } from './worker-pool.ts';
 import { effectiveWorkers, parseWorkers } from './workers-option.ts';
+import { keepBatchNormInInference } from '../batch-norm-mode.ts';
 
 const S = 64;
 const synthetic = (n: number, seed: number): ArrayDataset => syntheticDataset(n, seed, S, (i) => i % 3 === 0);
@@ -82,6 +83,45 @@ test('bn-cnn trains on 2 workers: finite weights, moving statistics updated, no 
   assert.ok(m.getWeights().every((t) => t.dataSync().every(Number.isFinite)));
   const movingAfter = m.weights.filter((w) => /moving_mean/.test(w.name)).map((w) => Array.from(w.read().dataSync()));
   assert.notDeepEqual(movingAfter, movingBefore, 'BatchNorm moving means did not move');
+  m.dispose();
+});
+
+test('fine-tuning setup (BatchNorm kept in inference mode) with micro-batches: 2 workers give the 1-worker weights', async () => {
+  const train = async (workers: number) => {
+    const m = buildArchitecture('bn-cnn', { inputSize: S, filters: [4, 8], denseUnits: 4, seed: 3, dropout: 0, l2: 1e-3 });
+    keepBatchNormInInference(m, m.layers.filter((l) => l.getClassName() === 'BatchNormalization').map((l) => l.name));
+    const moving = () => m.weights.filter((w) => /moving_/.test(w.name)).map((w) => Array.from(w.read().dataSync()));
+    const movingBefore = moving();
+    await fitModel(m, synthetic(24, 1), synthetic(8, 2), opts({ workers, microBatch: 3 }));
+    assert.deepEqual(moving(), movingBefore, `${workers} worker(s): BatchNorm moving statistics changed`);
+    const w = m.getWeights().map((t) => t.dataSync() as Float32Array);
+    m.dispose();
+    return w;
+  };
+  const before = tf.memory().numTensors;
+  const one = await train(1);
+  const two = await train(2);
+  assert.equal(tf.memory().numTensors, before, 'tensors leaked on the main thread');
+  const d = maxRelDiff(two, one);
+  assert.ok(d < 1e-4, `max relative difference ${d}`);
+});
+
+test('a cancel during a micro-batched parallel step stops it within 1 s', async () => {
+  const m = buildArchitecture('gap-cnn', { inputSize: S, filters: [4, 8], denseUnits: 4 });
+  const ctrl = new AbortController();
+  let abortedAt = 0;
+  let armed = false;
+  const before = tf.memory().numTensors;
+  const onProgress: FitOptions['onProgress'] = () => {
+    if (armed) return;
+    armed = true;
+    // Fires while the next step's micro-batches run (the main thread yields between them).
+    setTimeout(() => { abortedAt = Date.now(); ctrl.abort(); }, 5);
+  };
+  const p = fitModel(m, synthetic(96, 1), synthetic(8, 2), opts({ workers: 2, batchSize: 32, microBatch: 1, signal: ctrl.signal, onProgress }));
+  await assert.rejects(p, TrainingCancelled);
+  assert.ok(Date.now() - abortedAt < 1000, `cancel took ${Date.now() - abortedAt} ms`);
+  assert.ok(tf.memory().numTensors <= before, 'cancel leaked tensors');
   m.dispose();
 });
 

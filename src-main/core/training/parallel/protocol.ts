@@ -55,6 +55,12 @@ export interface InitMessage {
   result: Float32Array;
   sampleSize: number;
   outSize: number;
+  /** A training share is taken in micro-batches of at most this many images (the wasm heap's limit). */
+  micro: number;
+  /** Set to 1 by the main thread to stop a training share before its next micro-batch. */
+  cancelFlag: Int32Array;
+  /** BatchNormalization layers the main thread keeps in inference mode (see batch-norm-mode.ts). */
+  batchNormsInInference: string[];
 }
 
 export interface GradMessage {

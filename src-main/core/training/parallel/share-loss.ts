@@ -37,3 +37,55 @@ export function shareGradients(model: tfl.LayersModel, vars: tf.Variable[], x: t
   value.dispose();
   return { loss, grads: vars.map((v) => grads[v.name] ?? null) };
 }
+
+/**
+ * Loss and gradients of a batch (HWC floats in `buf`, `labels.length` images) taken in micro-batches of at
+ * most `micro` images: each chunk's loss is normalised by its class-weight sum W_k, so weighting its gradient
+ * by W_k / W gives the whole batch's gradient. `beforeChunk(k)` runs before chunk k (it may throw to cancel,
+ * the partial sums are then disposed, or wait, e.g. to let the event loop see a cancel). The caller owns the
+ * returned gradients.
+ */
+export async function microBatchGradients(
+  model: tfl.LayersModel, vars: tf.Variable[], buf: Float32Array, shape: [number, number, number], labels: number[], weights: number[], micro: number,
+  beforeChunk?: (k: number) => void | Promise<void>,
+): Promise<{ loss: number; grads: (tf.Tensor | null)[] }> {
+  const size = shape[0] * shape[1] * shape[2];
+  const W = weights.reduce((a, b) => a + b, 0);
+  let acc: (tf.Tensor | null)[] = vars.map(() => null);
+  let loss = 0;
+  const step = Math.max(1, Math.floor(micro));
+  try {
+    for (let s = 0; s < labels.length; s += step) {
+      await beforeChunk?.(s / step);
+      const e = Math.min(labels.length, s + step);
+      const f = weights.slice(s, e).reduce((a, b) => a + b, 0) / W;
+      const x = tf.tensor4d(buf.subarray(s * size, e * size), [e - s, ...shape]);
+      const y = tf.tensor2d(labels.slice(s, e), [e - s, 1]);
+      const w = tf.tensor2d(weights.slice(s, e), [e - s, 1]);
+      const r = shareGradients(model, vars, x, y, w);
+      tf.dispose([x, y, w]);
+      loss += r.loss * f;
+      acc = acc.map((a, i) => {
+        const g = r.grads[i];
+        if (!g) return a;
+        if (!a && f === 1) return g; // the whole batch in one pass
+        const next = tf.tidy(() => (a ? tf.add(a, tf.mul(g, f)) : tf.mul(g, f)));
+        tf.dispose([a, g].filter((t): t is tf.Tensor => t != null));
+        return next;
+      });
+    }
+  } catch (e) {
+    tf.dispose(acc.filter((t): t is tf.Tensor => t != null));
+    throw e;
+  }
+  return { loss, grads: acc };
+}
+
+/** A `beforeChunk` for the main thread: from the second chunk on, yields to the event loop (so a cancel can
+ * arrive), then throws `cancelled()` if `signal` is aborted. */
+export function yieldAndCheck(signal: AbortSignal | undefined, cancelled: () => Error): (k: number) => Promise<void> {
+  return async (k) => {
+    if (k > 0) await new Promise((r) => setImmediate(r));
+    if (signal?.aborted) throw cancelled();
+  };
+}

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { splitRange, weightView } from './protocol.ts';
-import { shareGradients, variablesAt } from './share-loss.ts';
+import { microBatchGradients, variablesAt, yieldAndCheck } from './share-loss.ts';
 import type { ModelWorkerPool } from './worker-pool.ts';
 
 /** Where the time of one parallel step went (ms), filled in when passed to `parallelTrainStep`. */
@@ -24,10 +24,23 @@ export interface StepTiming {
  * `optimizer` applies it. BatchNorm moving statistics become the sample-weighted mean of the shares'
  * updates. Returns the batch loss. With BatchNorm, each share normalises by its own batch statistics
  * (as with several GPUs in Keras), so gradients equal those of the single-thread step only without BN;
- * dropout masks also differ by share: equivalent in distribution, not bitwise.
+ * dropout masks also differ by share: equivalent in distribution, not bitwise. Shares are taken in micro-batches
+ * of `pool.micro`; an aborted `signal` stops every thread before its next micro-batch and rejects (no step taken).
  */
-export async function parallelTrainStep(pool: ModelWorkerPool, optimizer: tf.Optimizer, labels: number[], sampleWeights: number[], timing?: StepTiming, dropoutSeed?: number): Promise<number> {
+export async function parallelTrainStep(pool: ModelWorkerPool, optimizer: tf.Optimizer, labels: number[], sampleWeights: number[], timing?: StepTiming, dropoutSeed?: number, signal?: AbortSignal): Promise<number> {
   const t0 = performance.now();
+  if (signal?.aborted) throw new Error('training step cancelled');
+  Atomics.store(pool.cancelFlag, 0, 0);
+  const onAbort = () => Atomics.store(pool.cancelFlag, 0, 1);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await step(pool, optimizer, labels, sampleWeights, t0, timing, dropoutSeed, signal);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+async function step(pool: ModelWorkerPool, optimizer: tf.Optimizer, labels: number[], sampleWeights: number[], t0: number, timing?: StepTiming, dropoutSeed?: number, signal?: AbortSignal): Promise<number> {
   const model = pool.model;
   const n = labels.length;
   if (n > pool.maxBatch) throw new Error(`batch of ${n} exceeds the pool's ${pool.maxBatch}`);
@@ -39,22 +52,16 @@ export async function parallelTrainStep(pool: ModelWorkerPool, optimizer: tf.Opt
   const pending = shares.slice(1).map(([s, e], k) => pool.grad(k, s, e, labels.slice(s, e), sampleWeights.slice(s, e), dropoutSeed == null ? undefined : dropoutSeed + 104729 * (k + 1)));
   const vars = variablesAt(model, pool.trainable);
   const [s0, e0] = shares[0];
-  const own = (() => {
-    try {
-      const x = tf.tensor4d(pool.inputs.subarray(s0 * pool.sampleSize, e0 * pool.sampleSize), [e0 - s0, ...(model.inputs[0].shape.slice(1) as [number, number, number])]);
-      const y = tf.tensor2d(labels.slice(s0, e0), [e0 - s0, 1]);
-      const w = tf.tensor2d(sampleWeights.slice(s0, e0), [e0 - s0, 1]);
-      try {
-        return shareGradients(model, vars, x, y, w);
-      } finally {
-        tf.dispose([x, y, w]);
-      }
-    } catch (e) {
-      // Let the workers finish before rethrowing so the pool stays usable.
-      return Promise.allSettled(pending).then(() => { throw e; });
-    }
-  })();
-  if (own instanceof Promise) return own;
+  let own: Awaited<ReturnType<typeof microBatchGradients>>;
+  try {
+    const shape = model.inputs[0].shape.slice(1) as [number, number, number];
+    const share = pool.inputs.subarray(s0 * pool.sampleSize, e0 * pool.sampleSize);
+    own = await microBatchGradients(model, vars, share, shape, labels.slice(s0, e0), sampleWeights.slice(s0, e0), pool.micro, yieldAndCheck(signal, () => new Error('training step cancelled')));
+  } catch (e) {
+    // Let the workers finish (a cancel stops them at their next micro-batch) before rethrowing so the pool stays usable.
+    await Promise.allSettled(pending);
+    throw e;
+  }
   const owned = own.grads.filter((g): g is tf.Tensor => g != null);
   const t1 = performance.now();
   try {

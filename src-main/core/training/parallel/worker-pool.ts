@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { batchNormsInInference } from '../batch-norm-mode.ts';
 import { layoutOf, sharedFloats, weightView, type FromWorker, type InitMessage, type ToWorker, type WeightLayout } from './protocol.ts';
 
 const BOOTSTRAP = new URL('./bootstrap.mjs', import.meta.url);
@@ -14,6 +15,8 @@ export interface PoolOptions {
   maxBatch: number;
   /** Backend of every worker (default: the main thread's, which must be wasm or cpu). */
   backend?: 'wasm' | 'cpu';
+  /** Largest micro-batch of a training share (default: the whole share). */
+  micro?: number;
 }
 
 interface Slot {
@@ -37,6 +40,8 @@ export class ModelWorkerPool {
   readonly weights: Float32Array;
   readonly inputs: Float32Array;
   readonly outputs: Float32Array;
+  /** Set to 1 to stop every worker's training share before its next micro-batch (reset by each step). */
+  readonly cancelFlag = new Int32Array(new SharedArrayBuffer(4));
   readonly sampleSize: number;
   readonly outSize: number;
   readonly slots: Slot[] = [];
@@ -45,7 +50,7 @@ export class ModelWorkerPool {
   private nextId = 1;
   private closed = false;
 
-  private constructor(readonly model: tfl.LayersModel, readonly maxBatch: number) {
+  private constructor(readonly model: tfl.LayersModel, readonly maxBatch: number, readonly micro: number) {
     const weights = model.weights;
     this.layout = layoutOf(weights.map((w) => w.shape as number[]));
     const index = new Map(weights.map((w, i) => [w, i]));
@@ -63,7 +68,8 @@ export class ModelWorkerPool {
     const backend = o.backend ?? tf.getBackend();
     if (backend !== 'wasm' && backend !== 'cpu') throw new Error(`model workers need the wasm or cpu backend (the main thread uses ${backend})`);
     if (model.inputs.length !== 1 || model.outputs.length !== 1) throw new Error('model workers support models with one input and one output');
-    const pool = new ModelWorkerPool(model, Math.max(1, o.maxBatch));
+    const pool = new ModelWorkerPool(model, Math.max(1, o.maxBatch), Math.max(1, Math.floor(o.micro ?? o.maxBatch)));
+    const inInference = batchNormsInInference(model);
     const topology = model.toJSON(null, false) as object;
     try {
       const ready = [];
@@ -76,6 +82,7 @@ export class ModelWorkerPool {
         const init: InitMessage = {
           type: 'init', topology, backend, shapes: pool.layout.shapes, trainable: pool.trainable, moving: pool.moving,
           weights: pool.weights, inputs: pool.inputs, outputs: pool.outputs, result: slot.result, sampleSize: pool.sampleSize, outSize: pool.outSize,
+          micro: pool.micro, cancelFlag: pool.cancelFlag, batchNormsInInference: inInference,
         };
         ready.push(pool.send(slot, init));
       }

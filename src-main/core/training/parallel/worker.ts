@@ -5,7 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initEngine } from '../../engine/backend.ts';
 import { layoutOf, weightView, type FromWorker, type InitMessage, type ToWorker, type WeightLayout } from './protocol.ts';
-import { shareGradients, variablesAt } from './share-loss.ts';
+import { microBatchGradients, variablesAt } from './share-loss.ts';
+import { keepBatchNormInInference } from '../batch-norm-mode.ts';
 import { dropoutLayers, reseedDropout } from '../dropout-seed.ts';
 
 const port = parentPort;
@@ -37,22 +38,21 @@ async function onInit(m: InitMessage): Promise<void> {
   const got = model.weights.map((w) => w.shape.join('x')).join(',');
   const want = m.shapes.map((s) => s.join('x')).join(',');
   if (got !== want) throw new Error(`model worker: rebuilt model has weights ${got}, expected ${want}`);
+  keepBatchNormInInference(model, m.batchNormsInInference);
   vars = variablesAt(model, m.trainable);
   post({ type: 'ready', detail: `${engine.backend}${engine.simd ? ' SIMD' : ''}` });
 }
 
-function onGrad(m: Extract<ToWorker, { type: 'grad' }>): void {
+async function onGrad(m: Extract<ToWorker, { type: 'grad' }>): Promise<void> {
   const t0 = performance.now();
   const { sampleSize, inputs, result } = init!;
   const [h, w, c] = model!.inputs[0].shape.slice(1) as number[];
   loadWeights(m.version);
   if (m.dropoutSeed != null) reseedDropout(dropoutLayers(model!), m.dropoutSeed);
-  const n = m.end - m.start;
-  const x = tf.tensor4d(inputs.subarray(m.start * sampleSize, m.end * sampleSize), [n, h, w, c]);
-  const y = tf.tensor2d(m.labels, [n, 1]);
-  const sw = tf.tensor2d(m.sampleWeights, [n, 1]);
-  const { loss, grads } = shareGradients(model!, vars, x, y, sw);
-  tf.dispose([x, y, sw]);
+  const share = inputs.subarray(m.start * sampleSize, m.end * sampleSize);
+  const { loss, grads } = await microBatchGradients(model!, vars, share, [h, w, c], m.labels, m.sampleWeights, init!.micro, () => {
+    if (Atomics.load(init!.cancelFlag, 0) !== 0) throw new Error('training share cancelled');
+  });
   grads.forEach((g, k) => {
     if (g) weightView(result, layout!, init!.trainable[k]).set(g.dataSync());
   });
@@ -82,7 +82,7 @@ port.on('message', (m: ToWorker) => {
   const fail = (e: unknown) => post({ type: 'error', id, message: (e as Error).message ?? String(e), stack: (e as Error).stack });
   try {
     if (m.type === 'init') onInit(m).catch(fail);
-    else if (m.type === 'grad') onGrad(m);
+    else if (m.type === 'grad') onGrad(m).catch(fail);
     else onPredict(m);
   } catch (e) {
     fail(e);
