@@ -21,8 +21,24 @@ async function copyFrom(split: string, dest: string, from: number, to: number): 
   }
 }
 
+/** Float32 values of every weight named like `pattern` in a stored model folder (model.json + one weights file). */
+function weightsMatching(dir: string, pattern: RegExp): Record<string, number[]> {
+  const manifest = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8')).weightsManifest as Array<{ paths: string[]; weights: Array<{ name: string; shape: number[] }> }>;
+  assert.equal(manifest.length, 1);
+  const bin = readFileSync(path.join(dir, manifest[0].paths[0]));
+  const floats = new Float32Array(bin.buffer, bin.byteOffset, bin.byteLength / 4);
+  const out: Record<string, number[]> = {};
+  let offset = 0;
+  for (const w of manifest[0].weights) {
+    const n = w.shape.reduce((a, b) => a * b, 1);
+    if (pattern.test(w.name)) out[w.name] = Array.from(floats.subarray(offset, offset + n));
+    offset += n;
+  }
+  return out;
+}
+
 test('retrain: refuses locked images, fine-tunes, scores on the locked set and records the gate decision', { skip: data.skip }, async () => {
-  const t = await cxr(['train', data.dir, '--id', 'base', '--max-per-class', '8', '--epochs', '1', '--input-size', '64', '--seed', '5', '--architecture', 'gap-cnn'], env);
+  const t = await cxr(['train', data.dir, '--id', 'base', '--max-per-class', '8', '--epochs', '1', '--input-size', '64', '--seed', '5', '--architecture', 'bn-cnn', '--filters', '8,16'], env);
   assert.equal(t.code, 0, t.stderr);
   const lockedDir = path.join(tmp.dir, 'locked');
   await copyFrom('test-dev', lockedDir, 0, 4);
@@ -41,7 +57,9 @@ test('retrain: refuses locked images, fine-tunes, scores on the locked set and r
   await copyFrom('val', calib, 4, 8);
   const th = await cxr(['threshold', calib, '--model', 'base', '--youden', '--calibrate', 'temperature'], env);
   assert.equal(th.code, 0, th.stderr);
-  const r = await cxr(['retrain', '--from', 'base', '--add', add, '--epochs', '1', '--max-per-class', '8', '--margin', '0.5'], env);
+  const baseMoving = weightsMatching(path.join(env.CXR_HOME, 'models', 'base'), /moving_/);
+  assert.ok(Object.keys(baseMoving).length >= 4, 'the base model has BatchNorm moving statistics');
+  const r = await cxr(['retrain', '--from', 'base', '--add', add, '--epochs', '1', '--max-per-class', '8', '--margin', '0.5', '--workers', '2'], env);
   assert.equal(r.code, 0, r.stderr);
   const m = /^(promoted|candidate) base v(\S+): (.*)$/m.exec(r.stdout);
   assert.ok(m, r.stdout);
@@ -50,6 +68,10 @@ test('retrain: refuses locked images, fine-tunes, scores on the locked set and r
   const md = JSON.parse(readFileSync(path.join(versionDir, 'metadata.json'), 'utf8')) as ModelMetadata;
   assert.equal(md.id, 'base');
   assert.match(String(md.training?.hyperparameters.fineTunedFrom), /^base@/);
+  // Fine-tuning (on 2 cores here) keeps every BatchNorm layer's moving statistics, and says so.
+  assert.equal(md.training?.hyperparameters.workers, 2);
+  assert.match(String(md.training?.hyperparameters.batchNorm), /kept in inference mode/);
+  assert.deepEqual(weightsMatching(versionDir, /moving_/), baseMoving);
   assert.ok(md.metrics?.['locked-test']);
   assert.match(md.notes ?? '', /Release gate/);
   assert.equal(md.calibration?.method, 'temperature');

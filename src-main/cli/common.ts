@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { EngineInfo } from '../../src-shared/types.ts';
 import { initEngine, parseBackendName } from '../core/engine/backend.ts';
+import { parseWorkers } from '../core/training/parallel/workers-option.ts';
 import { UsageError } from './command.ts';
 
 /** Options every command that runs a model accepts. */
@@ -38,6 +39,16 @@ export function numberFlag(value: string | undefined, flag: string, min: number,
   const n = Number(value);
   if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`${flag} must be a number from ${min} to ${max} (got "${value}")`);
   return n;
+}
+
+/** The `--workers N|auto` flag (undefined when absent); a bad value is a usage error. */
+export function workersFlag(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseWorkers(value);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
 }
 
 /** A one-line progress bar for a TTY (written with \r), or null for plain output. */

@@ -2,14 +2,13 @@ import path from 'node:path';
 import type { Command } from '../command.ts';
 import { UsageError } from '../command.ts';
 import { AUGMENT_USAGE, augmentFromFlags, augmentOptions, classWeightsFlag } from '../augment-flags.ts';
-import { engineFromFlags, engineOptions, numberFlag, parse, progressBar, shellQuote } from '../common.ts';
+import { engineFromFlags, engineOptions, numberFlag, parse, progressBar, shellQuote, workersFlag } from '../common.ts';
 import { ARCHITECTURES, type ArchitectureName } from '../../core/architectures/cnn.ts';
 import { engineLabel } from '../../core/engine/backend.ts';
 import { trainAndSave, type TrainRequest } from '../../core/training/train-model.ts';
 import { TrainingCancelled } from '../../core/training/fit.ts';
 import { checkpointDir } from '../../core/training/checkpoint.ts';
 import { userModelsDir } from '../../core/models/paths.ts';
-import { parseWorkers } from '../../core/training/parallel/workers-option.ts';
 
 const usage = `usage: cxr train <data-folder|data.npz> --id ID [--name NAME] [--out DIR] [--architecture ${ARCHITECTURES.join('|')}]
                  [--filters 32,64,128] [--dropout 0.3] [--l2 1e-4] [--dense-units 64]
@@ -105,12 +104,7 @@ export const trainCommand: Command = {
     const transfer = transferFromFlags(values);
     const augmentRanges = augmentFromFlags(values);
     const classWeights = classWeightsFlag(values['class-weights']);
-    let workers: number | undefined;
-    try {
-      workers = values.workers === undefined ? undefined : parseWorkers(values.workers);
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
+    const workers = workersFlag(values.workers);
     const engine = await engineFromFlags(values.backend);
     io.err(`engine ${engineLabel(engine)}`);
     const controller = new AbortController();

@@ -17,7 +17,9 @@ import { renderModelCard } from '../models/model-card.ts';
 import { userModelsDir } from '../models/paths.ts';
 import { loadStoredModel, resolveModel, saveModel } from '../models/store.ts';
 import { fitModel, predictArrays, type TrainProgress } from '../training/fit.ts';
+import { keepBatchNormInInference } from '../training/batch-norm-mode.ts';
 import { loadImages } from '../training/load-images.ts';
+import { defaultWorkers, effectiveWorkers } from '../training/parallel/workers-option.ts';
 import { CLASS_NAMES, capPerClass, labelOf } from '../training/training-data.ts';
 import { DATA_MANIFEST_FILE, dataManifest } from '../training/data-manifest.ts';
 import { gateDecision, type GateDecision, type GateScores } from './gate.ts';
@@ -37,6 +39,8 @@ export interface RetrainRequest {
   holdoutFraction: number;
   augment: AugmentRanges | null;
   maxPerClass?: number;
+  /** Cores to train on (default: every core up to 4; see workers-option.ts). */
+  workers?: number;
   modelsDir?: string;
   historyFile?: string;
   command: string;
@@ -91,10 +95,15 @@ export async function retrainModel(req: RetrainRequest): Promise<RetrainOutcome>
   log(`fine-tuning ${md.id} v${md.version} on ${fitData.labels.length} images (${added.length} new), selecting on ${selData.labels.length}`);
   const { height, width, channels } = md.input;
   const model = await loadStoredModel(stored);
+  // Fine-tuning: BatchNorm layers keep the moving statistics they were trained with (Keras' advice; small
+  // fine-tuning batches would otherwise overwrite them), which also lets every core take a share of each batch.
+  const batchNorms = model.layers.filter((l) => l.getClassName() === 'BatchNormalization').map((l) => l.name);
+  keepBatchNormInInference(model, batchNorms);
+  const workers = effectiveWorkers(req.workers ?? defaultWorkers(), engineInfo().backend);
   const started = Date.now();
   const { history, bestEpoch } = await fitModel(model, fitData, selData, {
     height, width, channels, epochs: req.epochs, batchSize: req.batchSize, learningRate: req.learningRate, seed: req.seed, classWeights,
-    augment: req.augment, patience: Math.max(2, req.epochs), lrPatience: 3, onProgress: req.onProgress, signal: req.signal,
+    augment: req.augment, patience: Math.max(2, req.epochs), lrPatience: 3, onProgress: req.onProgress, signal: req.signal, workers, onLog: log,
   });
   const rawSel = Array.from(predictArrays(model, selData.pixels, height, width, channels));
   const op = md.operatingPoint;
@@ -131,7 +140,7 @@ export async function retrainModel(req: RetrainRequest): Promise<RetrainOutcome>
       durationSeconds: (Date.now() - started) / 1000, history: history.map((h) => ({ ...h })),
       data: manifest.summary,
       counts: { 'fit (old + new minus hold-out)': { NORMAL: neg, PNEUMONIA: pos }, 'new images added': { NORMAL: added.filter((i) => labelOf(i) === 0).length, PNEUMONIA: added.filter((i) => labelOf(i) === 1).length } },
-      hyperparameters: { fineTunedFrom: `${md.id}@${md.version}`, addFolder: path.resolve(req.addFolder), epochs: req.epochs, learningRate: req.learningRate, batchSize: req.batchSize, classWeights, augment: req.augment ?? null, margin: req.margin, maxPerClass: req.maxPerClass ?? null },
+      hyperparameters: { fineTunedFrom: `${md.id}@${md.version}`, addFolder: path.resolve(req.addFolder), epochs: req.epochs, learningRate: req.learningRate, batchSize: req.batchSize, classWeights, augment: req.augment ?? null, margin: req.margin, maxPerClass: req.maxPerClass ?? null, workers, ...(batchNorms.length ? { batchNorm: `${batchNorms.length} BatchNormalization layers kept in inference mode (moving statistics unchanged)` } : {}) },
     },
     metrics: { selection: summarise('selection (hold-out of old + new data)', selData.labels, sel, point.threshold), 'locked-test': summarise(`locked test set (${locked.folder})`, lockedData.labels, newProbs, point.threshold) },
     notes: `Fine-tuned from ${md.id} v${md.version}. Release gate: ${decision.reason}.`,
