@@ -92,6 +92,7 @@ if (cfg.parts.has('training')) {
   if (backends.includes('wasm')) rows.push(await parallelTraining(ref, cfg.scale));
   if (wants('onnx')) rows.push(onnxTrainingRow(ref.key));
   rows.push(...await tfjsTraining(def, backends, { scale: cfg.scale, cpuStep: false }));
+  if (backends.includes('wasm')) rows.push(await parallelTraining(def, cfg.scale));
 }
 
 if (cfg.parts.has('explain') && files.length) rows.push(...await explainRows(def, files[0]));

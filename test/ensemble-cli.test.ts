@@ -36,6 +36,8 @@ test('train on a PneumoniaMNIST subset, combine it with a 56 px model, classify 
   assert.deepEqual(pm.input, { height: 28, width: 28, channels: 1, resize: 'crop', scaling: 'scale255' });
   assert.match(pm.thresholdChosenBy, /val_\* arrays/);
   assert.deepEqual((pm.training?.hyperparameters.architectureOptions as Record<string, unknown>).filters, [8, 16]);
+  assert.equal(pm.training?.hyperparameters.holdoutFraction, undefined, 'an .npz run selects on val_*, not on a hold-out');
+  assert.match(String(pm.training?.hyperparameters.selection), /val_\* arrays/);
   // A locked test set is kept out of .npz training data without being named.
   const lockedHome = { CXR_HOME: path.join(tmp.dir, 'locked-home') };
   assert.equal((await cxr(['lock-test', path.join(data.dir, 'val')], lockedHome)).code, 0);

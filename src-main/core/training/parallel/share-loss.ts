@@ -39,8 +39,8 @@ export function shareGradients(model: tfl.LayersModel, vars: tf.Variable[], x: t
 }
 
 /**
- * Loss and gradients of a batch (HWC floats in `buf`, `labels.length` images) taken in micro-batches of at
- * most `micro` images: each chunk's loss is normalised by its class-weight sum W_k, so weighting its gradient
+ * Loss and gradients of a batch (HWC floats in `buf`, `labels.length` images) taken in near-equal micro-batches
+ * of at most `micro` images: each chunk's loss is normalised by its class-weight sum W_k, so weighting its gradient
  * by W_k / W gives the whole batch's gradient. `beforeChunk(k)` runs before chunk k (it may throw to cancel,
  * the partial sums are then disposed, or wait, e.g. to let the event loop see a cancel). The caller owns the
  * returned gradients.
@@ -53,7 +53,8 @@ export async function microBatchGradients(
   const W = weights.reduce((a, b) => a + b, 0);
   let acc: (tf.Tensor | null)[] = vars.map(() => null);
   let loss = 0;
-  const step = Math.max(1, Math.floor(micro));
+  // Even chunks (16 at most 5 → 4 + 4 + 4 + 4, not 5 + 5 + 5 + 1): as many passes, a shorter longest one.
+  const step = Math.ceil(labels.length / Math.ceil(labels.length / Math.max(1, Math.floor(micro))));
   try {
     for (let s = 0; s < labels.length; s += step) {
       await beforeChunk?.(s / step);
