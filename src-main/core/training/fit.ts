@@ -197,8 +197,7 @@ export async function fitModel(model: tfl.LayersModel, train: ArrayDataset, val:
           lossSum += (await parallelTrainStep(pool, optimizer, labels, weights, undefined, dropoutSeed, o.signal).catch((e: unknown) => {
             throw o.signal?.aborted ? new TrainingCancelled('training cancelled') : e;
           })) * idx.length;
-        }
-        else lossSum += (await accumulatedStep(model, optimizer, buf, [o.height, o.width, o.channels], labels, weights, micro, o.signal)) * idx.length;
+        } else lossSum += (await accumulatedStep(model, optimizer, buf, [o.height, o.width, o.channels], labels, weights, micro, o.signal)) * idx.length;
         seen += idx.length;
         const ips = seen / ((Date.now() - started) / 1000);
         const remaining = (o.epochs - epoch) * n + (n - (b + 1) * o.batchSize);

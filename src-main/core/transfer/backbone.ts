@@ -4,7 +4,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type { InputSpec, ResizeMode } from '../../../src-shared/types.ts';
 import { loadStoredModel, resolveModel } from '../models/store.ts';
 import { cutModel } from './cut-model.ts';
-import { keepBatchNormInInference } from './freeze.ts';
+import { keepBatchNormInInference } from '../training/batch-norm-mode.ts';
 import { loadNsfwMobileNetV2, MOBILENET_V2_CUT } from './mobilenet-v2.ts';
 import { buildVgg19, loadVgg19Weights, VGG19_CUT } from './vgg19.ts';
 

@@ -1,7 +1,5 @@
-// Freezing the backbone: trainable flags, BatchNormalization kept in inference mode, parameter counts.
+// Freezing the backbone: trainable flags, parameter counts (BatchNorm in inference mode: training/batch-norm-mode.ts).
 import type * as tfl from '@tensorflow/tfjs-layers';
-
-export { keepBatchNormInInference } from '../training/batch-norm-mode.ts';
 
 /** Trainable and frozen (non-trainable, incl. BN moving statistics) parameter counts. */
 export interface ParamCounts {
