@@ -101,7 +101,7 @@ export async function retrainModel(req: RetrainRequest): Promise<RetrainOutcome>
   keepBatchNormInInference(model, batchNorms);
   const workers = effectiveWorkers(req.workers ?? defaultWorkers(), engineInfo().backend);
   const started = Date.now();
-  const { history, bestEpoch } = await fitModel(model, fitData, selData, {
+  const { history, bestEpoch, workers: used } = await fitModel(model, fitData, selData, {
     height, width, channels, epochs: req.epochs, batchSize: req.batchSize, learningRate: req.learningRate, seed: req.seed, classWeights,
     augment: req.augment, patience: Math.max(2, req.epochs), lrPatience: 3, onProgress: req.onProgress, signal: req.signal, workers, onLog: log,
   });
@@ -140,7 +140,7 @@ export async function retrainModel(req: RetrainRequest): Promise<RetrainOutcome>
       durationSeconds: (Date.now() - started) / 1000, history: history.map((h) => ({ ...h })),
       data: manifest.summary,
       counts: { 'fit (old + new minus hold-out)': { NORMAL: neg, PNEUMONIA: pos }, 'new images added': { NORMAL: added.filter((i) => labelOf(i) === 0).length, PNEUMONIA: added.filter((i) => labelOf(i) === 1).length } },
-      hyperparameters: { fineTunedFrom: `${md.id}@${md.version}`, addFolder: path.resolve(req.addFolder), epochs: req.epochs, learningRate: req.learningRate, batchSize: req.batchSize, classWeights, augment: req.augment ?? null, margin: req.margin, maxPerClass: req.maxPerClass ?? null, workers, ...(batchNorms.length ? { batchNorm: `${batchNorms.length} BatchNormalization layers kept in inference mode (moving statistics unchanged)` } : {}) },
+      hyperparameters: { fineTunedFrom: `${md.id}@${md.version}`, addFolder: path.resolve(req.addFolder), epochs: req.epochs, learningRate: req.learningRate, batchSize: req.batchSize, classWeights, augment: req.augment ?? null, margin: req.margin, maxPerClass: req.maxPerClass ?? null, workers: used, ...(batchNorms.length ? { batchNorm: `${batchNorms.length} BatchNormalization layers kept in inference mode (moving statistics unchanged)` } : {}) },
     },
     metrics: { selection: summarise('selection (hold-out of old + new data)', selData.labels, sel, point.threshold), 'locked-test': summarise(`locked test set (${locked.folder})`, lockedData.labels, newProbs, point.threshold) },
     notes: `Fine-tuned from ${md.id} v${md.version}. Release gate: ${decision.reason}.`,

@@ -3,9 +3,9 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { applyAffine, drawAffine, type AugmentRanges } from '../augment/affine.ts';
 import { createRng } from '../dataset/rng.ts';
 import { auc } from '../evaluation/metrics.ts';
-import { effectiveWorkers } from './parallel/workers-option.ts';
+import { availableMemoryBytes, effectiveWorkers, workersForMemory } from './parallel/workers-option.ts';
 import { dropoutLayers, reseedDropout } from './dropout-seed.ts';
-import { accumulatedStep, microBatchSize } from './micro-batch.ts';
+import { accumulatedStep, microBatchSize, trainingThreadBytes } from './micro-batch.ts';
 import { parallelTrainStep } from './parallel/train-step.ts';
 import { PredictionCancelled, predictWithPool } from './parallel/predict-parallel.ts';
 import { weightedBce } from './parallel/share-loss.ts';
@@ -66,7 +66,9 @@ export interface FitOptions {
    * batch statistics are per share, so with them it is equivalent in distribution, not bitwise
    * (still deterministic for a given seed and worker count).
    */
-  workers?: number;
+workers?: number;
+  /** Memory training threads may share (bytes; default: what the machine has free), to cap `workers`. */
+  availableMemory?: number;
 }
 
 /** Everything needed to continue training exactly after an epoch. */
@@ -152,9 +154,10 @@ async function predictOnPool(pool: ModelWorkerPool, pixels: Float32Array[], sign
 /**
  * Trains `model` with weighted binary cross-entropy and Adam; evaluates `val` after each epoch,
  * halves the learning rate on plateau, stops early and restores the weights of the best epoch
- * (highest validation AUC, ties broken by lower validation loss).
+ * (highest validation AUC, ties broken by lower validation loss). Returns the history, the best epoch and
+ * the cores it trained on (fewer than `o.workers` when memory is short).
  */
-export async function fitModel(model: tfl.LayersModel, train: ArrayDataset, val: ArrayDataset, o: FitOptions): Promise<{ history: EpochRecord[]; bestEpoch: number }> {
+export async function fitModel(model: tfl.LayersModel, train: ArrayDataset, val: ArrayDataset, o: FitOptions): Promise<{ history: EpochRecord[]; bestEpoch: number; workers: number }> {
   const base = createRng(o.seed);
   let draws = 0;
   const rnd = () => (draws++, base());
@@ -176,8 +179,16 @@ export async function fitModel(model: tfl.LayersModel, train: ArrayDataset, val:
   const started = Date.now();
   let seen = 0;
   let pool: ModelWorkerPool | null = null;
+  let cores = 1;
   try {
-    const cores = effectiveWorkers(o.workers ?? 1, tf.getBackend());
+    const wanted = effectiveWorkers(o.workers ?? 1, tf.getBackend());
+    const perThread = trainingThreadBytes(model, micro);
+    const free = o.availableMemory ?? availableMemoryBytes();
+    cores = wanted > 1 ? workersForMemory(wanted, perThread, free) : 1;
+    if (cores < wanted) {
+      const gb = (b: number) => (b / 2 ** 30).toFixed(1);
+      o.onLog?.(`training on ${cores} of the ${wanted} cores asked for: each training thread needs about ${gb(perThread)} GB and ${gb(free)} GB of memory is free; close other programs to use more`);
+    }
     if (cores > 1) pool = await ModelWorkerPool.start(model, { threads: cores - 1, maxBatch: Math.max(o.batchSize, 32), micro });
     for (let epoch = (r?.epoch ?? 0) + 1; epoch <= o.epochs && !r?.stopped; epoch++) {
       const t0 = Date.now();
@@ -239,5 +250,5 @@ export async function fitModel(model: tfl.LayersModel, train: ArrayDataset, val:
     optimizer.dispose();
     await pool?.terminate();
   }
-  return { history, bestEpoch: best.epoch };
+  return { history, bestEpoch: best.epoch, workers: cores };
 }

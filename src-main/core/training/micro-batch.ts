@@ -56,3 +56,13 @@ export async function accumulatedStep(
   tf.dispose(Object.values(named));
   return loss;
 }
+
+/**
+ * Rough memory one training thread needs on wasm (bytes): the activations of a micro-batch of `micro` kept for the
+ * backward pass with their gradients and scratch (as microBatchSize counts them), four copies of the weights
+ * (weights, gradients, Adam's two moments) and ≈ 150 MB for the runtime itself.
+ */
+export function trainingThreadBytes(model: tfl.LayersModel, micro: number): number {
+  const weights = model.countParams();
+  return activationFloatsPerSample(model) * 4 * 3 * micro + weights * 4 * 4 + 150 * 2 ** 20;
+}

@@ -119,10 +119,14 @@ export async function trainAndSave(req: TrainRequest): Promise<{ metadata: Model
   };
   const fitDs = { pixels: fitData.pixels, labels: fitData.labels };
   const selDs = { pixels: selData.pixels, labels: selData.labels };
-  const { history, bestEpoch } = tm
+  const { history, bestEpoch, workers: used } = tm
     ? await fitTwoPhase(model, tm.baseLayerNames, fitDs, selDs, fitOptions, req.transfer!, log, { dir: ckDir, fingerprint, resume: !!req.resume }).then((r) => ((phases = r.phases), r))
     : await fitModel(model, fitDs, selDs, fitOptions);
   if (phases) hyper.phases = phases;
+  if (used < workers) {
+    hyper.workers = used; // memory allowed fewer threads (fit.ts said so in the log)
+    if (used === 1) delete hyper.parallelism;
+  }
 
   const probs = Array.from(predictArrays(model, selData.pixels, input.height, input.width, input.channels));
   const op = chooseThreshold(selData.labels, probs, 0.9);

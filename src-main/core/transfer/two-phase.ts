@@ -80,7 +80,7 @@ function describe(r: TransferResume): string {
 export async function fitTwoPhase(
   model: tfl.LayersModel, baseLayerNames: string[], train: ArrayDataset, val: ArrayDataset, o: FitOptions, p: PhaseOptions, log: (l: string) => void,
   ck?: TransferCheckpointing,
-): Promise<{ history: Array<EpochRecord & { phase: number }>; bestEpoch: number; phases: PhaseSummary[] }> {
+): Promise<{ history: Array<EpochRecord & { phase: number }>; bestEpoch: number; phases: PhaseSummary[]; workers: number }> {
   const resumed = ck?.resume ? await readTransferCheckpoint(ck.dir, ck.fingerprint) : null;
   if (resumed) log(`resuming from ${ck!.dir}: ${describe(resumed)}`);
   setTrainable(model, baseLayerNames, !p.freezeBase);
@@ -88,6 +88,7 @@ export async function fitTwoPhase(
   const name1 = p.freezeBase ? 'feature-extraction' : 'full-training';
   log(`phase 1 (${p.freezeBase ? 'feature extraction, base frozen' : 'whole network'}): ${c1.trainable} trainable, ${c1.frozen} frozen parameters, lr ${o.learningRate}`);
   let r1: Phase1Record;
+  let workers = 1; // cores the image-level training used (the head on cached features runs on one)
   if (resumed && resumed.stage !== 'features') {
     setWeightsByLayer(model, resumed.phase1Weights);
     r1 = resumed.phase1;
@@ -95,12 +96,13 @@ export async function fitTwoPhase(
     const cached = resumed?.stage === 'features' ? resumed : undefined;
     const r = p.freezeBase && (p.featureViews ?? 0) > 0 ? await fitHeadOnCachedFeatures(model, train, val, o, p.featureViews!, log, ck, cached) : await fitModel(model, train, val, o);
     r1 = { history: r.history, bestEpoch: r.bestEpoch, bestSelectionAuc: r.history.find((h) => h.epoch === r.bestEpoch)?.valAuc ?? -Infinity };
+    workers = r.workers;
   }
   const best1 = r1.bestSelectionAuc;
   const history = r1.history.map((h) => ({ ...h, phase: 1 }));
   const phases: PhaseSummary[] = [{ phase: name1, ...c1, epochs: r1.history.length, bestEpoch: r1.bestEpoch, bestSelectionAuc: best1, learningRate: o.learningRate }];
   const unfreeze = p.thenUnfreezeFrom ?? (p.unfreezeLastBlocks ? firstLayerOfLastBlocks(model, baseLayerNames, p.unfreezeLastBlocks) : undefined);
-  if (!unfreeze) return { history, bestEpoch: r1.bestEpoch, phases };
+  if (!unfreeze) return { history, bestEpoch: r1.bestEpoch, phases, workers };
 
   const phase1Arrays = weightsByLayer(model);
   if (ck && resumed?.stage !== 'phase1' && resumed?.stage !== 'phase2') await writePhase1Checkpoint(ck.dir, ck.fingerprint, r1, phase1Arrays);
@@ -125,5 +127,5 @@ export async function fitTwoPhase(
     log(`fine-tuning did not beat phase 1 (selection AUC ${best2.toFixed(3)} < ${best1.toFixed(3)}); keeping phase 1's weights`);
   }
   phases.push({ phase: 'fine-tuning', ...c2, epochs: r2.history.length, bestEpoch: r2.bestEpoch + offset, bestSelectionAuc: best2, learningRate: p.fineTuneLr, unfrozenFrom: unfreeze, kept });
-  return { history, bestEpoch: kept ? r2.bestEpoch + offset : r1.bestEpoch, phases };
+  return { history, bestEpoch: kept ? r2.bestEpoch + offset : r1.bestEpoch, phases, workers: Math.max(workers, r2.workers) };
 }

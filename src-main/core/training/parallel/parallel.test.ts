@@ -9,7 +9,8 @@ import { fitModel, predictArrays, TrainingCancelled, type ArrayDataset, type Fit
 import { predictParallel, predictWithPool } from './predict-parallel.ts';
 import { splitRange } from './protocol.ts';
 import { ModelWorkerPool } from './worker-pool.ts';
-import { effectiveWorkers, parseWorkers } from './workers-option.ts';
+import { effectiveWorkers, parseWorkers, workersForMemory } from './workers-option.ts';
+import { trainingThreadBytes } from '../micro-batch.ts';
 import { keepBatchNormInInference } from '../batch-norm-mode.ts';
 
 const S = 64;
@@ -49,6 +50,23 @@ test('splitRange and the --workers value', () => {
   assert.throws(() => parseWorkers('0'), /positive integer or auto/);
   assert.equal(effectiveWorkers(4, 'wasm'), 4);
   assert.equal(effectiveWorkers(4, 'tensorflow'), 1);
+});
+
+test('training threads are capped by free memory, and fitModel says so and reports what it used', async () => {
+  const GB = 2 ** 30;
+  assert.equal(workersForMemory(4, 1.5 * GB, 16 * GB), 4);
+  assert.equal(workersForMemory(4, 1.5 * GB, 4 * GB), 2); // 80% of 4 GB holds two 1.5 GB threads
+  assert.equal(workersForMemory(4, 1.5 * GB, 1 * GB), 1); // never fewer than the main thread
+  const m = buildArchitecture('gap-cnn', { inputSize: S, filters: [4], denseUnits: 4 });
+  const perThread = trainingThreadBytes(m, 8);
+  assert.ok(perThread > 150 * 2 ** 20 && perThread < 400 * 2 ** 20, `per-thread estimate ${perThread}`);
+  const logs: string[] = [];
+  const r = await fitModel(m, synthetic(16, 1), synthetic(8, 2), opts({ workers: 2, availableMemory: perThread, onLog: (l) => logs.push(l) }));
+  assert.equal(r.workers, 1);
+  assert.match(logs.join('\n'), /training on 1 of the 2 cores asked for: each training thread needs about 0\.\d GB/);
+  const r2 = await fitModel(m, synthetic(16, 1), synthetic(8, 2), opts({ workers: 2, availableMemory: 16 * GB }));
+  assert.equal(r2.workers, 2);
+  m.dispose();
 });
 
 test('2 workers give the same weights as 1 after 3 Adam steps (no dropout, no BatchNorm, class weights + L2)', async () => {

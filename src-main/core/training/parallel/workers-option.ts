@@ -24,3 +24,19 @@ export function defaultWorkers(): number {
 export function effectiveWorkers(requested: number, backend: string): number {
   return backend === 'wasm' || backend === 'cpu' ? Math.max(1, Math.floor(requested)) : 1;
 }
+
+/** Memory this machine can still give (bytes): available RAM, or the cgroup limit when that is lower. */
+export function availableMemoryBytes(): number {
+  const constrained = typeof process.constrainedMemory === 'function' ? Number(process.constrainedMemory()) : 0;
+  const free = os.freemem();
+  return constrained > 0 && constrained < free ? constrained : free;
+}
+
+/**
+ * How many of `requested` training threads fit in memory: each needs about `perThreadBytes` (its own wasm heap),
+ * and at most 80% of `availableBytes` is used. Never fewer than 1 (the main thread trains anyway).
+ */
+export function workersForMemory(requested: number, perThreadBytes: number, availableBytes: number): number {
+  const fit = Math.floor((0.8 * availableBytes) / Math.max(1, perThreadBytes));
+  return Math.max(1, Math.min(requested, fit));
+}
