@@ -39,9 +39,10 @@ the base always use their moving statistics. With --freeze-base, phase 1 runs th
 view of each image (the plain image + --feature-views minus 1 augmented views; 0 = run it on every batch, slow)
 and trains the head on the cached features. --input-size defaults to 224 (32–512); grayscale is replicated to RGB.
 --workers N|auto (default auto = every core, at most 4): data-parallel training on the wasm/cpu backends, the main thread
-plus N-1 worker threads each computing the gradient of a share of every batch (ignored with --base and on the
-native tensorflow backends). Without dropout/BatchNorm it equals 1 worker up to rounding; with them, equivalent in
-distribution (per-share dropout masks and BatchNorm batch statistics).`;
+plus N-1 worker threads each computing the gradient of a share of every batch (ignored on the native tensorflow
+backends; fewer when free memory is short, said in the log). Without dropout/BatchNorm it equals 1 worker up to
+rounding; with them, equivalent in distribution (per-share dropout masks and BatchNorm batch statistics). With --base
+the frozen base extracts features on every thread and fine-tuning splits batches too (base BatchNorm in inference mode).`;
 
 function resizeFlag(v: string | undefined): 'crop' | 'stretch' | 'letterbox' | undefined {
   if (v === undefined) return undefined;
