@@ -85,6 +85,21 @@ test('retrain: refuses locked images, fine-tunes, scores on the locked set and r
   const rows = db.prepare('SELECT model_id, model_version, status, reason FROM model_promotions').all() as Array<Record<string, string>>;
   db.close();
   assert.deepEqual(rows.map((x) => [x.model_id, x.model_version, x.status, x.reason]), [['base', version, status === 'promoted' ? 'active' : 'candidate', reason]]);
+  // --old-data names the old training data when metadata does not (or it moved); a test folder is refused for --add and --old-data.
+  const oldData = path.join(tmp.dir, 'old');
+  await copyFrom('val', oldData, 0, 3);
+  const o = await cxr(['retrain', '--from', 'base', '--add', add, '--old-data', oldData, '--epochs', '1', '--margin', '0.5'], env);
+  assert.equal(o.code, 0, o.stderr);
+  assert.match(o.stderr, new RegExp(`old training data: 6 images from ${oldData.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  const missing = await cxr(['retrain', '--from', 'base', '--add', add, '--old-data', path.join(tmp.dir, 'nowhere')], env);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /nowhere: not a folder; give --old-data the folder base was trained on/);
+  for (const flag of ['--add', '--old-data']) {
+    const args = ['retrain', '--from', 'base', '--add', add, flag, path.join(data.dir, 'test-dev')];
+    const t = await cxr(args, env);
+    assert.equal(t.code, 1, `${flag} test-dev`);
+    assert.match(t.stderr, /test-dev: this is a test folder/);
+  }
   const models = await cxr(['models'], env);
   assert.equal((models.stdout.match(/^base +v/gm) ?? []).length, 1, 'versions are not listed as separate models');
 });

@@ -9,10 +9,10 @@ import { historyFile } from './history.ts';
 
 const usage = `usage: cxr retrain --from MODEL --add <folder of new labelled images> [--epochs 5] [--lr 0.0001] [--batch-size 32]
                    [--margin 0.01] [--seed 42] [--holdout 0.15] [--max-per-class N] [--no-augment] ${AUGMENT_USAGE}
-                   [--workers N|auto] [--history FILE] [--backend NAME] [--models-dir DIR]
+                   [--old-data FOLDER] [--workers N|auto] [--history FILE] [--backend NAME] [--models-dir DIR]
 
-Fine-tunes MODEL from its weights on its old training data (metadata.training.dataRoot, when present) plus
-the new images, refusing any image of the locked test set (cxr lock-test). Old and new versions are scored
+Fine-tunes MODEL from its weights on its old training data (--old-data, else metadata.training.dataRoot when
+that folder exists) plus the new images, refusing any image of the locked test set (cxr lock-test). Old and new versions are scored
 on the locked set; the new version is saved under <models>/<id>.versions/<version>/ and promoted to active
 (<models>/<id>/, recorded in the history) only if its AUC and its sensitivity at its operating point are not
 worse than the old model's by more than --margin; otherwise it is kept as a candidate with the reason.
@@ -25,7 +25,7 @@ export const retrainCommand: Command = {
     const { values, positionals } = parse(argv, {
       ...engineOptions, from: { type: 'string' }, add: { type: 'string' }, epochs: { type: 'string' }, lr: { type: 'string' }, 'batch-size': { type: 'string' },
       margin: { type: 'string' }, seed: { type: 'string' }, holdout: { type: 'string' }, 'max-per-class': { type: 'string' }, 'no-augment': { type: 'boolean' },
-      history: { type: 'string' }, workers: { type: 'string' }, ...augmentOptions,
+      history: { type: 'string' }, workers: { type: 'string' }, 'old-data': { type: 'string' }, ...augmentOptions,
     }, false);
     if (positionals.length) throw new UsageError('retrain takes no positional arguments; use --from MODEL --add FOLDER');
     if (!values.from) throw new UsageError('--from MODEL is required');
@@ -48,7 +48,7 @@ export const retrainCommand: Command = {
         seed: numberFlag(values.seed, '--seed', 0, 2 ** 31) ?? 42,
         holdoutFraction: numberFlag(values.holdout, '--holdout', 0.05, 0.5) ?? 0.15,
         maxPerClass: numberFlag(values['max-per-class'], '--max-per-class', 2, 1e6),
-        modelsDir: values['models-dir'], historyFile: historyFile(values.history), workers,
+        modelsDir: values['models-dir'], historyFile: historyFile(values.history), workers, oldData: values['old-data'],
         command: `npx cxr retrain ${argv.join(' ')}`,
         signal: controller.signal,
         onLog: (l) => io.err(l),

@@ -20,7 +20,7 @@ import { fitModel, predictArrays, type TrainProgress } from '../training/fit.ts'
 import { keepBatchNormInInference } from '../training/batch-norm-mode.ts';
 import { loadImages } from '../training/load-images.ts';
 import { defaultWorkers, effectiveWorkers } from '../training/parallel/workers-option.ts';
-import { CLASS_NAMES, capPerClass, labelOf } from '../training/training-data.ts';
+import { CLASS_NAMES, assertNotTestFolder, capPerClass, labelOf } from '../training/training-data.ts';
 import { DATA_MANIFEST_FILE, dataManifest } from '../training/data-manifest.ts';
 import { gateDecision, type GateDecision, type GateScores } from './gate.ts';
 import { findLocked, readLockedTest } from './locked-test.ts';
@@ -39,6 +39,8 @@ export interface RetrainRequest {
   holdoutFraction: number;
   augment: AugmentRanges | null;
   maxPerClass?: number;
+  /** The old training data's folder, when metadata does not name it or it moved. */
+  oldData?: string;
   /** Cores to train on (default: every core up to 4; see workers-option.ts). */
   workers?: number;
   modelsDir?: string;
@@ -72,13 +74,18 @@ export async function retrainModel(req: RetrainRequest): Promise<RetrainOutcome>
   const locked = await readLockedTest();
   if (!locked) throw new Error('no locked test set: run `cxr lock-test <labelled folder>` first; the release gate scores models on it');
   const items: DatasetItem[] = [];
-  const oldRoot = md.training?.dataRoot;
-  if (oldRoot && (await fsp.stat(oldRoot).then((s) => s.isDirectory(), () => false))) {
+  const isFolder = (p: string) => fsp.stat(p).then((s) => s.isDirectory(), () => false);
+  if (req.oldData && !(await isFolder(req.oldData))) {
+    throw new Error(`${req.oldData}: not a folder; give --old-data the folder ${md.id} was trained on (split/class or class sub-folders)`);
+  }
+  const oldRoot = req.oldData ? path.resolve(req.oldData) : md.training?.dataRoot;
+  for (const dir of [req.addFolder, oldRoot]) if (dir) assertNotTestFolder(dir);
+  if (oldRoot && (await isFolder(oldRoot))) {
     let old = (await scanDataset(oldRoot, { hash: true })).items.filter(TRAINABLE);
     if (req.maxPerClass) old = capPerClass(old, req.maxPerClass, req.seed);
     log(`old training data: ${old.length} images from ${oldRoot}`);
     items.push(...old);
-  } else log(`old training data not found (${oldRoot ?? 'not recorded in metadata'}); fine-tuning on the new images only`);
+  } else log(`old training data not found (${oldRoot ?? 'not recorded in metadata'}); fine-tuning on the new images only (--old-data <folder> adds it)`);
   const added = (await scanDataset(path.resolve(req.addFolder), { hash: true })).items.filter(TRAINABLE);
   if (!added.length) throw new Error(`${req.addFolder}: no labelled images (expected NORMAL/ and PNEUMONIA/ sub-folders)`);
   items.push(...added);

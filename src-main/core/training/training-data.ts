@@ -97,15 +97,20 @@ async function fromNpz(req: TrainingDataRequest): Promise<TrainingData> {
   };
 }
 
+/** Throws, naming the folder, when `dir` is itself a test split (named test or test-dev). */
+export function assertNotTestFolder(dir: string): void {
+  if (TEST_SPLITS.has(path.basename(path.resolve(dir)).toLowerCase())) {
+    throw new Error(`${dir}: this is a test folder; train and select on training data (a folder with train/ and val/), never on test data`);
+  }
+}
+
 /**
  * The labelled items of a dataset folder split for training: fit = train minus a seeded stratified
  * hold-out; selection = that hold-out + val/. Test splits are left out, and refused by content, as are
  * a folder named test/test-dev itself and images of the locked test set (cxr lock-test).
  */
 export async function folderSplit(dataRoot: string, opts: { seed: number; holdoutFraction: number; maxPerClass?: number }): Promise<{ fit: DatasetItem[]; selection: DatasetItem[]; holdout: number; val: number }> {
-  if (TEST_SPLITS.has(path.basename(path.resolve(dataRoot)).toLowerCase())) {
-    throw new Error(`${dataRoot}: this is a test folder; train and select on training data (a folder with train/ and val/), never on test data`);
-  }
+  assertNotTestFolder(dataRoot);
   const scan = await scanDataset(dataRoot, { hash: true });
   const usable = scan.items.filter((it) => it.label != null && !TEST_SPLITS.has(String(it.split).toLowerCase()));
   let trainItems = usable.filter((it) => it.split == null || it.split.toLowerCase() === 'train');
