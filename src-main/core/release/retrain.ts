@@ -74,13 +74,13 @@ export async function retrainModel(req: RetrainRequest): Promise<RetrainOutcome>
   const locked = await readLockedTest();
   if (!locked) throw new Error('no locked test set: run `cxr lock-test <labelled folder>` first; the release gate scores models on it');
   const items: DatasetItem[] = [];
-  const isFolder = (p: string) => fsp.stat(p).then((s) => s.isDirectory(), () => false);
-  if (req.oldData && !(await isFolder(req.oldData))) {
+  const oldRoot = req.oldData ? path.resolve(req.oldData) : md.training?.dataRoot;
+  const oldFound = oldRoot != null && (await fsp.stat(oldRoot).then((s) => s.isDirectory(), () => false));
+  if (req.oldData && !oldFound) {
     throw new Error(`${req.oldData}: not a folder; give --old-data the folder ${md.id} was trained on (split/class or class sub-folders)`);
   }
-  const oldRoot = req.oldData ? path.resolve(req.oldData) : md.training?.dataRoot;
   for (const dir of [req.addFolder, oldRoot]) if (dir) assertNotTestFolder(dir);
-  if (oldRoot && (await isFolder(oldRoot))) {
+  if (oldRoot && oldFound) {
     let old = (await scanDataset(oldRoot, { hash: true })).items.filter(TRAINABLE);
     if (req.maxPerClass) old = capPerClass(old, req.maxPerClass, req.seed);
     log(`old training data: ${old.length} images from ${oldRoot}`);

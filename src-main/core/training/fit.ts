@@ -66,7 +66,7 @@ export interface FitOptions {
    * batch statistics are per share, so with them it is equivalent in distribution, not bitwise
    * (still deterministic for a given seed and worker count).
    */
-workers?: number;
+  workers?: number;
   /** Memory training threads may share (bytes; default: what the machine has free), to cap `workers`. */
   availableMemory?: number;
 }

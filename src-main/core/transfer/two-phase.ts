@@ -1,8 +1,10 @@
 // The two-phase transfer recipe: (1) feature extraction with the base frozen and only the new head
 // training; (2) optional fine-tuning with the base unfrozen from a named layer, at a lower learning rate.
 // Frozen weights never change; BN layers of the base always use their moving statistics.
+import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { fitModel, type ArrayDataset, type EpochRecord, type FitOptions, type FitState } from '../training/fit.ts';
+import { effectiveWorkers } from '../training/parallel/workers-option.ts';
 import { extractFeatures, splitAtHead } from './feature-cache.ts';
 import { firstLayerOfLastBlocks, layersFrom, paramCounts, setTrainable, type ParamCounts } from './freeze.ts';
 import {
@@ -66,8 +68,10 @@ async function fitHeadOnCachedFeatures(
     log(`cached ${fit.labels.length} training feature vectors (${o.augment ? views : 1} views per image) and ${sel.labels.length} selection ones in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     if (ck) await writeFeaturesCheckpoint(ck.dir, ck.fingerprint, fit, sel);
   }
-  // The head is a single Dense layer: worker threads would cost more in copies than they save.
-  return fitModel(split.head, fit, sel, { ...o, height: 1, width: 1, channels: split.featureSize, augment: null, workers: 1 });
+  // The head is a single Dense layer: worker threads would cost more in copies than they save. The cores reported
+  // are those feature extraction runs on (the image-level work of this phase).
+  const r = await fitModel(split.head, fit, sel, { ...o, height: 1, width: 1, channels: split.featureSize, augment: null, workers: 1 });
+  return { ...r, workers: effectiveWorkers(o.workers ?? 1, tf.getBackend()) };
 }
 
 function describe(r: TransferResume): string {
@@ -88,7 +92,7 @@ export async function fitTwoPhase(
   const name1 = p.freezeBase ? 'feature-extraction' : 'full-training';
   log(`phase 1 (${p.freezeBase ? 'feature extraction, base frozen' : 'whole network'}): ${c1.trainable} trainable, ${c1.frozen} frozen parameters, lr ${o.learningRate}`);
   let r1: Phase1Record;
-  let workers = 1; // cores the image-level training used (the head on cached features runs on one)
+  let workers = 1; // cores the image-level work used (feature extraction, or training on images)
   if (resumed && resumed.stage !== 'features') {
     setWeightsByLayer(model, resumed.phase1Weights);
     r1 = resumed.phase1;
