@@ -50,15 +50,26 @@ test('train on a PneumoniaMNIST subset, combine it with a 56 px model, classify 
 
   const t = await cxr(['train', data.dir, '--id', 'tiny56', '--max-per-class', '12', '--input-size', '56', ...small], env);
   assert.equal(t.code, 0, t.stderr);
-  const e = await cxr(['ensemble', 'tiny56', 'p28', '--id', 'ens', '--name', 'Tiny ensemble', '--select', data.dir], env);
+  // tiny56 was fitted on part of train/ split with seed 7: the default seed's selection set holds some of those images.
+  const leaky = await cxr(['ensemble', 'tiny56', 'p28', '--id', 'ens', '--select', data.dir], env);
+  assert.equal(leaky.code, 1, leaky.stderr);
+  assert.match(leaky.stderr, /member "tiny56" was trained on \d+ of the 251 selection images of .*data \(e\.g\. .*train.*\.jpe?g\)[^]*--seed 7 --holdout 0\.15 --max-per-class 12; pass the same/);
+  const e = await cxr(['ensemble', 'tiny56', 'p28', '--id', 'ens', '--name', 'Tiny ensemble', '--select', data.dir, '--seed', '7', '--max-per-class', '12'], env);
   assert.equal(e.code, 0, e.stderr);
-  assert.match(e.stderr, /selection AUC tiny56: 0\.\d+\nselection AUC p28: 0\.\d+\nselection AUC ensemble: 0\.\d+ \(251 images/);
+  assert.match(e.stderr, /selection tiny56: AUC 0\.\d+, Brier 0\.\d+\nselection p28: AUC 0\.\d+, Brier 0\.\d+\nselection ensemble: AUC 0\.\d+, Brier 0\.\d+ \((\d+) images: hold-out \d+ of train \+ val 16\)/);
+  // With the member's own split, the selection set is exactly the one it was selected on.
+  assert.equal(Number(/Brier 0\.\d+ \((\d+) images/.exec(e.stderr)?.[1]), metadataOf('tiny56').training?.data?.selection.files);
   const md = metadataOf('ens');
   assert.deepEqual(md.input, { height: 56, width: 56, channels: 1, resize: 'crop', scaling: 'scale255' });
   assert.deepEqual(md.ensemble?.members.map((m) => m.id), ['tiny56', 'p28']);
   assert.match(md.thresholdChosenBy, /selection set of .*data/);
+  // Brier scores are of probabilities (a member's logit goes through the sigmoid first), so each lies in [0, 1].
+  const briers = [...e.stderr.matchAll(/Brier (\d+\.\d+)/g)].map((m) => Number(m[1]));
+  assert.equal(briers.length, 3);
+  for (const b of briers) assert.ok(b >= 0 && b <= 1, e.stderr);
+  assert.match(md.notes ?? '', /ensemble AUC 0\.\d+, Brier 0\.\d+\.$/);
   const card = readFileSync(path.join(env.CXR_HOME, 'models', 'ens', 'MODEL_CARD.md'), 'utf8');
-  assert.match(card, /## Ensemble[\s\S]*\| `p28` \|[\s\S]*npx cxr ensemble tiny56 p28 --id ens --name 'Tiny ensemble'/);
+  assert.match(card, /## Ensemble[\s\S]*\| `p28` \|[\s\S]*npx cxr ensemble tiny56 p28 --id ens --name 'Tiny ensemble' --select \S+ --seed 7 --max-per-class 12/);
 
   const c = await cxr(['classify', path.join(data.dir, 'val'), '--model', 'ens', '--engine', 'tfjs'], env);
   assert.equal(c.code, 0, c.stderr);

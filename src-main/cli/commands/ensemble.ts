@@ -5,7 +5,7 @@ import { engineLabel } from '../../core/engine/backend.ts';
 import { makeEnsemble } from '../../core/ensemble/make-ensemble.ts';
 
 const usage = `usage: cxr ensemble <model> <model> [<model> …] --id ID [--name NAME] [--out DIR]
-                    [--select DATA-FOLDER] [--seed 42] [--holdout 0.15] [--backend NAME] [--models-dir DIR]
+                    [--select DATA-FOLDER] [--seed 42] [--holdout 0.15] [--max-per-class N] [--backend NAME] [--models-dir DIR]
 
 Combines trained models (ids or folders) into one new model that outputs σ(mean of the members' logits).
 Every member sees the same image: the largest member's input, average-pooled in the graph to each smaller
@@ -13,7 +13,8 @@ member's size (sizes must divide evenly) and converted to its channel count; mem
 scaling. A member's calibration is folded into its logit. With --select, the ensemble and each member are scored
 on the selection set of DATA-FOLDER (the seeded --holdout of train/ plus val/, as cxr train makes it; test splits
 are never read), and the threshold is chosen there (Youden's J with sensitivity ≥ 0.90); refine it afterwards with
-cxr threshold. The result is an ordinary model: classify, explain, export --onnx and compare use it as any other.`;
+cxr threshold. No member may have been trained on a selection image (checked by content against each member's
+training-data.csv): give the --seed, --holdout and --max-per-class the members were trained with. The result is an ordinary model: classify, explain, export --onnx and compare use it as any other.`;
 
 export const ensembleCommand: Command = {
   name: 'ensemble',
@@ -21,7 +22,7 @@ export const ensembleCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parse(argv, {
       ...engineOptions, id: { type: 'string' }, name: { type: 'string' }, out: { type: 'string' }, select: { type: 'string' },
-      seed: { type: 'string' }, holdout: { type: 'string' },
+      seed: { type: 'string' }, holdout: { type: 'string' }, 'max-per-class': { type: 'string' },
     });
     if (positionals.length < 2) throw new UsageError('name at least two models to combine');
     if (!values.id) throw new UsageError('--id is required (letters, digits, ".", "_" or "-")');
@@ -36,6 +37,7 @@ export const ensembleCommand: Command = {
       select: values.select,
       seed: numberFlag(values.seed, '--seed', 0, 2 ** 31) ?? 42,
       holdoutFraction: numberFlag(values.holdout, '--holdout', 0.05, 0.5) ?? 0.15,
+      maxPerClass: numberFlag(values['max-per-class'], '--max-per-class', 1, 1e9),
       command: `npx cxr ensemble ${argv.map(shellQuote).join(' ')}`,
       log: (l) => io.err(l),
     });

@@ -3,6 +3,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import path from 'node:path';
 import type { FileFailure, ModelMetadata } from '../../../src-shared/types.ts';
+import { brierScore } from '../evaluation/calibration.ts';
 import { auc, chooseThreshold, summarise } from '../evaluation/metrics.ts';
 import { renderModelCard } from '../models/model-card.ts';
 import { userModelsDir } from '../models/paths.ts';
@@ -11,6 +12,7 @@ import { predictArrays } from '../training/fit.ts';
 import { loadImages } from '../training/load-images.ts';
 import { CLASS_NAMES, folderSplit, toLoadable } from '../training/training-data.ts';
 import { buildEnsemble, type EnsembleMember } from './build-ensemble.ts';
+import { checkSelectionOverlap } from './selection-overlap.ts';
 
 /** What `cxr ensemble` asks for. */
 export interface EnsembleRequest {
@@ -24,25 +26,31 @@ export interface EnsembleRequest {
   select?: string;
   seed: number;
   holdoutFraction: number;
+  /** The per-class cap the members were trained with (cxr train --max-per-class), so the split is theirs. */
+  maxPerClass?: number;
   command: string;
   log?: (line: string) => void;
 }
 
-/** Selection AUC of each member and of the ensemble, in member order then the ensemble. */
+/** Selection AUC and Brier score of each member and of the ensemble (Brier still separates models when AUC is near 1). */
 export interface EnsembleScores {
-  members: Array<{ id: string; auc: number }>;
-  ensemble: number;
+  members: Array<{ id: string; auc: number; brier: number }>;
+  ensemble: { auc: number; brier: number };
 }
+
+const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
+const score = (labels: number[], probs: number[]) => ({ auc: auc(labels, probs), brier: brierScore(labels, probs) });
+const fmt = (s: { auc: number; brier: number }): string => `AUC ${s.auc.toFixed(4)}, Brier ${s.brier.toFixed(4)}`;
 
 /** Builds, scores and saves the ensemble; returns its metadata, folder, per-member scores and skipped files. */
 export async function makeEnsemble(req: EnsembleRequest): Promise<{ metadata: ModelMetadata; dir: string; scores: EnsembleScores | null; failures: FileFailure[] }> {
   const log = req.log ?? (() => {});
-  const members: EnsembleMember[] = [];
+  const members: Array<EnsembleMember & { dir: string }> = [];
   let built: Awaited<ReturnType<typeof buildEnsemble>> | undefined;
   try {
     for (const ref of req.members) {
       const stored = await resolveModel(ref, { modelsDir: req.modelsDir });
-      members.push({ model: await loadStoredModel(stored), metadata: stored.metadata });
+      members.push({ model: await loadStoredModel(stored), metadata: stored.metadata, dir: stored.dir });
     }
     const ids = members.map((m) => m.metadata.id);
     if (new Set(ids).size !== ids.length) throw new Error(`the same model is named twice (${ids.join(', ')}); an ensemble combines different models`);
@@ -59,18 +67,21 @@ export async function makeEnsemble(req: EnsembleRequest): Promise<{ metadata: Mo
       const sel = await loadImages(toLoadable(split.selection), input, { onProgress: (d, t) => d % 100 === 0 && log(`decoded ${d}/${t}`) });
       failures.push(...sel.failures);
       for (const f of sel.failures) log(`skipped ${f.path}: ${f.reason}`);
+      for (const line of checkSelectionOverlap(members, sel, req.select)) log(line);
       const probs = Array.from(predictArrays(model, sel.pixels, input.height, input.width, input.channels));
       // Each member's logit inside the ensemble graph (sub-models share the ensemble's weights: never dispose them).
-      const memberAucs = members.map((m, i) => {
+      const memberScores = members.map((m, i) => {
         const one = tfl.model({ inputs: model.inputs, outputs: model.getLayer(logits[i]).output as tfl.SymbolicTensor });
-        return { id: m.metadata.id, auc: auc(sel.labels, predictArrays(one, sel.pixels, input.height, input.width, input.channels)) };
+        const memberProbs = Array.from(predictArrays(one, sel.pixels, input.height, input.width, input.channels), sigmoid);
+        return { id: m.metadata.id, ...score(sel.labels, memberProbs) };
       });
-      scores = { members: memberAucs, ensemble: auc(sel.labels, probs) };
-      for (const m of memberAucs) log(`selection AUC ${m.id}: ${m.auc.toFixed(4)}`);
-      log(`selection AUC ensemble: ${scores.ensemble.toFixed(4)} (${sel.labels.length} images: hold-out ${split.holdout} of train + val ${split.val})`);
+      scores = { members: memberScores, ensemble: score(sel.labels, probs) };
+      for (const m of memberScores) log(`selection ${m.id}: ${fmt(m)}`);
+      log(`selection ensemble: ${fmt(scores.ensemble)} (${sel.labels.length} images: hold-out ${split.holdout} of train + val ${split.val})`);
       const op = chooseThreshold(sel.labels, probs, 0.9);
       threshold = op.threshold;
-      const where = `the selection set of ${req.select} (seeded ${Math.round(req.holdoutFraction * 100)}% hold-out of train + val/)`;
+      const cap = req.maxPerClass ? `, train capped at ${req.maxPerClass} per class` : '';
+      const where = `the selection set of ${req.select} (seeded ${Math.round(req.holdoutFraction * 100)}% hold-out of train + val/${cap})`;
       thresholdChosenBy = `Youden's J with sensitivity ≥ 0.90 on ${where} (expected sensitivity ${op.sensitivity.toFixed(3)}, specificity ${op.specificity.toFixed(3)})`;
       metrics = { selection: summarise(`selection: ${where}`, sel.labels, probs, threshold) };
     }
@@ -95,7 +106,7 @@ export async function makeEnsemble(req: EnsembleRequest): Promise<{ metadata: Mo
         command: req.command,
         members: members.map(({ metadata: m }) => ({ id: m.id, name: m.name, version: m.version, architecture: m.architecture, weightsSha256: m.weightsSha256, input: m.input, calibrated: !!m.calibration })),
       },
-      notes: scores ? `Selection AUC of each member on the same images: ${scores.members.map((m) => `${m.id} ${m.auc.toFixed(4)}`).join(', ')}; ensemble ${scores.ensemble.toFixed(4)}.` : undefined,
+      notes: scores ? `Selection scores of each member on the same images: ${scores.members.map((m) => `${m.id} ${fmt(m)}`).join('; ')}; ensemble ${fmt(scores.ensemble)}.` : undefined,
     };
     const dir = req.outDir ? path.resolve(req.outDir) : path.join(userModelsDir(req.modelsDir), req.id);
     const saved = await saveModel(model, metadata, dir, (full) => ({ 'MODEL_CARD.md': renderModelCard(full) }));

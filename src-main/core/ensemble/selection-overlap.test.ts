@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import type { ModelMetadata } from '../../../src-shared/types.ts';
+import { tempDir } from '../test-support.ts';
+import { checkSelectionOverlap, fittedHashes } from './selection-overlap.ts';
+
+const tmp = tempDir();
+after(() => tmp.cleanup());
+
+function member(id: string, csv: string | null, training?: Partial<NonNullable<ModelMetadata['training']>>) {
+  const dir = path.join(tmp.dir, id);
+  mkdirSync(dir, { recursive: true });
+  if (csv !== null) writeFileSync(path.join(dir, 'training-data.csv'), csv);
+  return { dir, metadata: { id, training } as unknown as ModelMetadata };
+}
+
+const manifest = 'part,label,sha256,path\r\nfit,NORMAL,aa,/d/train/NORMAL/a.jpeg\r\nfit,PNEUMONIA,bb,/d/train/PNEUMONIA/b.jpeg\r\nselection,NORMAL,cc,/d/val/NORMAL/c.jpeg\r\n';
+const selection = { sha256: ['cc', 'dd', 'bb'], paths: ['/d/val/NORMAL/c.jpeg', '/d/train/NORMAL/d.jpeg', '/d/train/PNEUMONIA/b.jpeg'] };
+
+test('fittedHashes reads only the fit part, and null without a manifest', () => {
+  assert.deepEqual([...fittedHashes(member('m1', manifest).dir)!].sort(), ['aa', 'bb']);
+  assert.equal(fittedHashes(member('m2', null).dir), null);
+  assert.throws(() => fittedHashes(member('m3', 'a,b\r\n1,2\r\n').dir), /m3.training-data\.csv: not a training-data manifest/);
+});
+
+test('a member fitted on a selection image is refused, naming it, the count, an example and its split flags', () => {
+  const m = member('leaky', manifest, { seed: 7, hyperparameters: { holdoutFraction: 0.15, maxPerClass: 12 } });
+  assert.throws(() => checkSelectionOverlap([m], selection, 'data'),
+    /member "leaky" was trained on 1 of the 3 selection images of data \(e\.g\. \/d\/train\/PNEUMONIA\/b\.jpeg\)[^]*--seed 7 --holdout 0\.15 --max-per-class 12; pass the same/);
+});
+
+test('a member selected (not fitted) on the same images passes; one without a manifest is reported, not refused', () => {
+  const clean = member('clean', 'part,label,sha256,path\r\nfit,NORMAL,aa,/x\r\nselection,NORMAL,cc,/y\r\n');
+  const unknown = member('imported', null);
+  assert.deepEqual(checkSelectionOverlap([clean, unknown], selection, 'data'), ['member "imported" has no training-data.csv: whether it was trained on selection images cannot be checked']);
+});

@@ -1,0 +1,55 @@
+// An ensemble's selection set must be new to every member: a member fitted on some of those images scores
+// too well there, and the ensemble's selection metrics and threshold would be optimistic. Members record
+// what they were fitted on in training-data.csv (content sha256 per image), so the check is by content.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ModelMetadata } from '../../../src-shared/types.ts';
+import { parseCsv } from '../history/csv.ts';
+import { DATA_MANIFEST_FILE } from '../training/data-manifest.ts';
+
+/** Content hashes of the images a stored model was fitted on (part "fit" of its manifest); null without a manifest. */
+export function fittedHashes(modelDir: string): Set<string> | null {
+  const file = path.join(modelDir, DATA_MANIFEST_FILE);
+  if (!existsSync(file)) return null;
+  const [header, ...rows] = parseCsv(readFileSync(file, 'utf8'));
+  const part = header?.indexOf('part') ?? -1;
+  const sha = header?.indexOf('sha256') ?? -1;
+  if (part < 0 || sha < 0) throw new Error(`${file}: not a training-data manifest (expected columns part,label,sha256,path); restore it from the model's original folder`);
+  return new Set(rows.filter((r) => r[part] === 'fit').map((r) => r[sha]));
+}
+
+/** A member as the overlap check sees it. */
+export interface OverlapMember {
+  metadata: ModelMetadata;
+  dir: string;
+}
+
+/**
+ * Throws, naming the member, how many selection images it was fitted on, one of them and what to do, when any
+ * member's training manifest contains a selection image. Returns one line per member whose data is unknown.
+ */
+export function checkSelectionOverlap(members: readonly OverlapMember[], selection: { sha256: readonly string[]; paths: readonly string[] }, selectFolder: string): string[] {
+  const unknown: string[] = [];
+  for (const m of members) {
+    const fitted = fittedHashes(m.dir);
+    if (!fitted) {
+      unknown.push(`member "${m.metadata.id}" has no ${DATA_MANIFEST_FILE}: whether it was trained on selection images cannot be checked`);
+      continue;
+    }
+    const hits = selection.sha256.flatMap((h, i) => (fitted.has(h) ? [selection.paths[i]] : []));
+    if (hits.length === 0) continue;
+    const t = m.metadata.training;
+    const h = t?.hyperparameters ?? {};
+    const flags = [
+      t?.seed !== undefined ? `--seed ${t.seed}` : '',
+      typeof h.holdoutFraction === 'number' ? `--holdout ${h.holdoutFraction}` : '',
+      typeof h.maxPerClass === 'number' ? `--max-per-class ${h.maxPerClass}` : '',
+    ].filter(Boolean);
+    const same = flags.length ? ` (it was trained with ${flags.join(' ')}; pass the same to cxr ensemble)` : '';
+    throw new Error(
+      `member "${m.metadata.id}" was trained on ${hits.length} of the ${selection.sha256.length} selection images of ${selectFolder} (e.g. ${hits[0]}): `
+      + `its scores and the ensemble's threshold would be optimistic. Select on images none of the members was trained on${same}, or leave out --select.`,
+    );
+  }
+  return unknown;
+}
