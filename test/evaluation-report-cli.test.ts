@@ -1,6 +1,7 @@
 // End to end: `cxr evaluate --out`, `cxr lock-test` and `cxr threshold` on a few real images with a tiny model.
 import assert from 'node:assert/strict';
-import { promises as fsp, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { promises as fsp, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { ModelMetadata } from '../src-shared/types.ts';
@@ -68,4 +69,33 @@ test('lock-test, then threshold refuses test folders and locked files, and store
   const both = await cxr(['threshold', val, '--model', 'tiny', '--youden', '--target-specificity', '0.9'], env);
   assert.equal(both.code, 1);
   assert.match(both.stderr, /only one of/);
+});
+
+test('images the model was trained on: evaluate warns and flags the report, --record and threshold refuse', { skip: data.skip }, async () => {
+  const normal = path.join(val, 'NORMAL', (await fsp.readdir(path.join(val, 'NORMAL'))).sort()[0]);
+  const sha = createHash('sha256').update(readFileSync(normal)).digest('hex');
+  const manifestFile = path.join(modelDir, 'training-data.csv');
+  writeFileSync(manifestFile, `part,label,sha256,path\r\nfit,NORMAL,${sha},/elsewhere/x.jpeg\r\n`);
+  try {
+    const before = readFileSync(path.join(modelDir, 'metadata.json'), 'utf8');
+    const out = path.join(tmp.dir, 'report-trained');
+    const e = await cxr(['evaluate', val, '--model', 'tiny', '--out', out], env);
+    assert.equal(e.code, 0, e.stderr);
+    assert.match(e.stderr, /warning: tiny was trained on 1 of these 8 images \(e\.g\. .*NORMAL.*\): the metrics below are optimistic/);
+    assert.deepEqual(JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')).dataset.trainedOn, { images: 1, examples: [normal] });
+    assert.match(readFileSync(path.join(out, 'report.html'), 'utf8'), /Optimistic:<\/strong> the model was trained on 1 of these 8 images/);
+    const rec = await cxr(['evaluate', val, '--model', 'tiny', '--record', 'mine'], env);
+    assert.equal(rec.code, 1);
+    assert.match(rec.stderr, /tiny was trained on this image and 0 more of this folder; metrics were not recorded as "mine"/);
+    assert.equal(readFileSync(path.join(modelDir, 'metadata.json'), 'utf8'), before);
+    const th = await cxr(['threshold', val, '--model', 'tiny'], env);
+    assert.equal(th.code, 1);
+    assert.match(th.stderr, /: tiny was trained on this image \(and 0 more of the 8 here\); choose the threshold on images it never trained on/);
+  } finally {
+    rmSync(manifestFile);
+  }
+  const clean = await cxr(['evaluate', val, '--model', 'tiny', '--out', path.join(tmp.dir, 'report-clean')], env);
+  assert.doesNotMatch(clean.stderr, /warning/);
+  assert.match(clean.stderr, /note: training data of tiny \(no training-data\.csv\) unknown/);
+  assert.equal(JSON.parse(readFileSync(path.join(tmp.dir, 'report-clean', 'report.json'), 'utf8')).dataset.trainedOn, undefined);
 });

@@ -9,6 +9,7 @@ import { buildEvaluationReport } from '../../core/evaluation/report.ts';
 import { writeEvaluationReport } from '../../core/evaluation/write-report.ts';
 import { tfjsPredictor } from '../../core/inference/predictor.ts';
 import { renderModelCard } from '../../core/models/model-card.ts';
+import { modelFittedHashes } from '../../core/models/fitted-images.ts';
 import { loadStoredModel, resolveModel, updateMetadata } from '../../core/models/store.ts';
 import { writeFileAtomic } from '../../core/fs/atomic-write.ts';
 
@@ -21,7 +22,9 @@ export const evaluateCommand: Command = {
 <labelled-folder> holds NORMAL/ and PNEUMONIA/ sub-folders. The model's own threshold is used (never tuned here).
 --record NAME stores the metrics in the model's metadata.json and MODEL_CARD.md under NAME.
 --out DIR writes DIR/report.json and a self-contained DIR/report.html: confusion matrix with its cases,
-PPV, NPV, F1, ROC and precision-recall curves, calibration (reliability bins, ECE, Brier), training curves.`,
+PPV, NPV, F1, ROC and precision-recall curves, calibration (reliability bins, ECE, Brier), training curves.
+Images the model was trained on (by content, from its training-data.csv) are flagged: the run warns, the report
+says so, and --record refuses, since a model card's metrics must come from images the model never saw.`,
   async run(argv, io) {
     const { values, positionals } = parse(argv, { ...engineOptions, model: { type: 'string' }, record: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } });
     if (positionals.length !== 1) throw new UsageError('name exactly one labelled folder');
@@ -41,6 +44,11 @@ PPV, NPV, F1, ROC and precision-recall curves, calibration (reliability bins, EC
     const name = values.record ?? path.basename(path.resolve(positionals[0]));
     const s = summarise(name, labels, scores, md.threshold);
     for (const f of outcome.failures) io.err(`skipped ${f.path}: ${f.reason}`);
+    const fitted = await modelFittedHashes(stored, { modelsDir: values['models-dir'] });
+    const seen = outcome.records.filter((r) => fitted.hashes.has(r.sha256)).map((r) => r.path);
+    const trainedOn = { images: seen.length, examples: seen.slice(0, 5) };
+    if (seen.length) io.err(`warning: ${md.id} was trained on ${seen.length} of these ${outcome.records.length} images (e.g. ${seen[0]}): the metrics below are optimistic; evaluate on images it never saw`);
+    for (const u of fitted.unchecked) io.err(`note: training data of ${u} unknown, so overlap with these images was not checked`);
     if (values.json) io.out(JSON.stringify(s, null, 2));
     else {
       io.out(`${md.id} v${md.version} on ${positionals[0]}: n=${s.n} (${s.positives} ${md.positiveClass}), threshold ${md.threshold.toFixed(3)}`);
@@ -50,12 +58,13 @@ PPV, NPV, F1, ROC and precision-recall curves, calibration (reliability bins, EC
     if (values.out) {
       const report = buildEvaluationReport({
         metadata: md, name, folder: path.resolve(positionals[0]), failures: outcome.failures,
-        paths: outcome.records.map((r) => r.path), labels, probabilities: scores,
+        paths: outcome.records.map((r) => r.path), labels, probabilities: scores, trainedOn,
       });
       const written = await writeEvaluationReport(path.resolve(values.out), report);
       io.err(`report written to ${written.html} and ${written.json}`);
     }
     if (values.record) {
+      if (seen.length) throw new Error(`${seen[0]}: ${md.id} was trained on this image and ${seen.length - 1} more of this folder; metrics were not recorded as "${values.record}" (a model card's metrics must come from images the model never saw)`);
       const next = { ...md, metrics: { ...(md.metrics ?? {}), [values.record]: s } };
       await updateMetadata(stored.dir, next);
       await writeFileAtomic(path.join(stored.dir, 'MODEL_CARD.md'), renderModelCard(next));

@@ -8,6 +8,7 @@ import { scoreItems } from '../../core/evaluation/score-folder.ts';
 import { withOperatingPoint } from '../../core/evaluation/set-operating-point.ts';
 import { writeFileAtomic } from '../../core/fs/atomic-write.ts';
 import { renderModelCard } from '../../core/models/model-card.ts';
+import { modelFittedHashes } from '../../core/models/fitted-images.ts';
 import { resolveModel, updateMetadata } from '../../core/models/store.ts';
 import { findLocked, readLockedTest } from '../../core/release/locked-test.ts';
 
@@ -20,7 +21,8 @@ Chooses the model's decision threshold on labelled validation data (NORMAL/ and 
 of a split/class folder): the highest threshold with sensitivity ≥ S, the lowest with specificity ≥ S, or the
 maximum of Youden's J (the default). --calibrate fits Platt or temperature scaling on the same data first; the
 threshold is then on calibrated probabilities. Rule, data and expected rates go into metadata.json and MODEL_CARD.md.
-A folder named test or test-dev, or holding any file of the locked test set (cxr lock-test), is refused.`;
+A folder named test or test-dev, or holding any file of the locked test set (cxr lock-test), is refused, as is one
+holding an image the model was trained on (by content, from its training-data.csv).`;
 
 function ruleFrom(values: { 'target-sensitivity'?: string; 'target-specificity'?: string; youden?: boolean }): OperatingRule {
   const given = [values['target-sensitivity'] !== undefined, values['target-specificity'] !== undefined, !!values.youden].filter(Boolean).length;
@@ -55,6 +57,12 @@ export const thresholdCommand: Command = {
     if (!items.length) throw new Error(`${folder}: no labelled validation images (expected NORMAL/ and PNEUMONIA/, or val/NORMAL and val/PNEUMONIA)`);
     const leaked = findLocked(await readLockedTest(), items);
     if (leaked) throw new Error(`${leaked.path}: this image is in the locked test set (same content); remove it from the validation folder`);
+    const fitted = await modelFittedHashes(stored, { modelsDir: values['models-dir'] });
+    const seen = items.filter((it) => it.sha256 && fitted.hashes.has(it.sha256));
+    if (seen.length) {
+      throw new Error(`${seen[0].path}: ${stored.metadata.id} was trained on this image (and ${seen.length - 1} more of the ${items.length} here); choose the threshold on images it never trained on (its selection data, e.g. val/, or new validation data)`);
+    }
+    for (const u of fitted.unchecked) io.err(`note: training data of ${u} unknown, so overlap with this folder was not checked`);
     const bar = progressBar(io, 'scoring');
     const scored = await scoreItems(stored, items, { raw: true, onProgress: (d, t) => bar.update(d, t) });
     for (const f of scored.failures) io.err(`skipped ${f.path}: ${f.reason}`);

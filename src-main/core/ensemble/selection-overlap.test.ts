@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import type { ModelMetadata } from '../../../src-shared/types.ts';
 import { tempDir } from '../test-support.ts';
-import { checkSelectionOverlap, fittedHashes } from './selection-overlap.ts';
+import { checkSelectionOverlap } from './selection-overlap.ts';
 
 const tmp = tempDir();
 after(() => tmp.cleanup());
@@ -18,12 +18,6 @@ function member(id: string, csv: string | null, training?: Partial<NonNullable<M
 
 const manifest = 'part,label,sha256,path\r\nfit,NORMAL,aa,/d/train/NORMAL/a.jpeg\r\nfit,PNEUMONIA,bb,/d/train/PNEUMONIA/b.jpeg\r\nselection,NORMAL,cc,/d/val/NORMAL/c.jpeg\r\n';
 const selection = { sha256: ['cc', 'dd', 'bb'], paths: ['/d/val/NORMAL/c.jpeg', '/d/train/NORMAL/d.jpeg', '/d/train/PNEUMONIA/b.jpeg'] };
-
-test('fittedHashes reads only the fit part, and null without a manifest', () => {
-  assert.deepEqual([...fittedHashes(member('m1', manifest).dir)!].sort(), ['aa', 'bb']);
-  assert.equal(fittedHashes(member('m2', null).dir), null);
-  assert.throws(() => fittedHashes(member('m3', 'a,b\r\n1,2\r\n').dir), /m3.training-data\.csv: not a training-data manifest/);
-});
 
 test('a member fitted on a selection image is refused, naming it, the count, an example and its split flags', () => {
   const m = member('leaky', manifest, { seed: 7, hyperparameters: { holdoutFraction: 0.15, maxPerClass: 12 } });

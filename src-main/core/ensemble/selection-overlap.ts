@@ -1,22 +1,9 @@
 // An ensemble's selection set must be new to every member: a member fitted on some of those images scores
 // too well there, and the ensemble's selection metrics and threshold would be optimistic. Members record
 // what they were fitted on in training-data.csv (content sha256 per image), so the check is by content.
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { ModelMetadata } from '../../../src-shared/types.ts';
-import { parseCsv } from '../history/csv.ts';
+import { fittedHashes } from '../models/fitted-images.ts';
 import { DATA_MANIFEST_FILE } from '../training/data-manifest.ts';
-
-/** Content hashes of the images a stored model was fitted on (part "fit" of its manifest); null without a manifest. */
-export function fittedHashes(modelDir: string): Set<string> | null {
-  const file = path.join(modelDir, DATA_MANIFEST_FILE);
-  if (!existsSync(file)) return null;
-  const [header, ...rows] = parseCsv(readFileSync(file, 'utf8'));
-  const part = header?.indexOf('part') ?? -1;
-  const sha = header?.indexOf('sha256') ?? -1;
-  if (part < 0 || sha < 0) throw new Error(`${file}: not a training-data manifest (expected columns part,label,sha256,path); restore it from the model's original folder`);
-  return new Set(rows.filter((r) => r[part] === 'fit').map((r) => r[sha]));
-}
 
 /** A member as the overlap check sees it. */
 export interface OverlapMember {

@@ -21,7 +21,7 @@ export interface EvaluationReport {
   schemaVersion: 1;
   created: string;
   model: { id: string; version: string; architecture: string; threshold: number; thresholdChosenBy: string; positiveClass: string; negativeClass: string };
-  dataset: { name: string; folder: string; n: number; positives: number; negatives: number; failures: FileFailure[] };
+  dataset: { name: string; folder: string; n: number; positives: number; negatives: number; failures: FileFailure[]; trainedOn?: TrainedOn };
   threshold: number;
   confusion: Confusion;
   metrics: ThresholdRates & { auc: MetricWithCI; averagePrecision: number };
@@ -35,6 +35,12 @@ export interface EvaluationReport {
   trainingHistory: Array<Record<string, number>>;
 }
 
+/** Images of the evaluated folder the model was fitted on (by content): the metrics are optimistic. */
+export interface TrainedOn {
+  images: number;
+  examples: string[];
+}
+
 /** What buildEvaluationReport needs. */
 export interface ReportInput {
   metadata: ModelMetadata;
@@ -45,6 +51,7 @@ export interface ReportInput {
   labels: number[];
   probabilities: number[];
   failures?: FileFailure[];
+  trainedOn?: TrainedOn;
   threshold?: number;
   created?: string;
 }
@@ -72,7 +79,7 @@ export function buildEvaluationReport(r: ReportInput): EvaluationReport {
     schemaVersion: 1,
     created: r.created ?? new Date().toISOString(),
     model: { id: md.id, version: md.version, architecture: md.architecture, threshold: md.threshold, thresholdChosenBy: md.thresholdChosenBy, positiveClass: md.positiveClass, negativeClass },
-    dataset: { name: r.name, folder: r.folder, n: labels.length, positives, negatives: labels.length - positives, failures: r.failures ?? [] },
+    dataset: { name: r.name, folder: r.folder, n: labels.length, positives, negatives: labels.length - positives, failures: r.failures ?? [], ...(r.trainedOn?.images ? { trainedOn: r.trainedOn } : {}) },
     threshold,
     confusion,
     metrics: { auc: { value: auc(labels, p), ci95: aucBootstrapCI(labels, p) }, averagePrecision: averagePrecision(pr), ...rates },

@@ -1,0 +1,40 @@
+// Which images a stored model was fitted on, by content: from training-data.csv beside it, or for an
+// ensemble from its members' (found in the model store by id and version). Used to refuse choosing a
+// threshold or selecting on training images, and to flag evaluations that include them.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseCsv } from '../history/csv.ts';
+import { DATA_MANIFEST_FILE } from '../training/data-manifest.ts';
+import { listModels, type StoredModel, type StoreOptions } from './store.ts';
+
+/** Content hashes of the images a model folder was fitted on (part "fit" of its manifest); null without a manifest. */
+export function fittedHashes(modelDir: string): Set<string> | null {
+  const file = path.join(modelDir, DATA_MANIFEST_FILE);
+  if (!existsSync(file)) return null;
+  const [header, ...rows] = parseCsv(readFileSync(file, 'utf8'));
+  const part = header?.indexOf('part') ?? -1;
+  const sha = header?.indexOf('sha256') ?? -1;
+  if (part < 0 || sha < 0) throw new Error(`${file}: not a training-data manifest (expected columns part,label,sha256,path); restore it from the model's original folder`);
+  return new Set(rows.filter((r) => r[part] === 'fit').map((r) => r[sha]));
+}
+
+/**
+ * The images `stored` was fitted on: its own manifest, or the union of its ensemble members' manifests.
+ * `unchecked` names every model (or member) whose training data is not known, so callers can say so.
+ */
+export async function modelFittedHashes(stored: StoredModel, opts: StoreOptions = {}): Promise<{ hashes: Set<string>; unchecked: string[] }> {
+  const own = fittedHashes(stored.dir);
+  if (own) return { hashes: own, unchecked: [] };
+  const members = stored.metadata.ensemble?.members;
+  if (!members) return { hashes: new Set(), unchecked: [`${stored.metadata.id} (no ${DATA_MANIFEST_FILE})`] };
+  const { models } = await listModels(opts);
+  const hashes = new Set<string>();
+  const unchecked: string[] = [];
+  for (const m of members) {
+    const found = models.find((s) => s.metadata.id === m.id && s.metadata.version === m.version);
+    const fitted = found ? fittedHashes(found.dir) : null;
+    if (fitted) for (const h of fitted) hashes.add(h);
+    else unchecked.push(`member ${m.id} v${m.version} (${found ? `no ${DATA_MANIFEST_FILE}` : 'not in the model store'})`);
+  }
+  return { hashes, unchecked };
+}
