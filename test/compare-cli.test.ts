@@ -47,6 +47,7 @@ test('compare two models: metrics side by side, McNemar, disagreements, failures
     assert.equal(m.metrics.n, 16);
     assert.ok(m.metrics.auc.value >= 0 && m.metrics.auc.value <= 1);
     assert.ok(m.roc.length >= 2);
+    assert.equal(m.trainedOn, 0, 'both were selected, not fitted, on val/');
   }
   assert.equal(json.mcnemar.length, 1);
   const t = json.mcnemar[0];
@@ -61,6 +62,21 @@ test('compare two models: metrics side by side, McNemar, disagreements, failures
   assert.match(html, /McNemar/);
   const urls = (html.match(/(https?:)?\/\/[a-z0-9.-]+\.[a-z]{2,}[^"'\s)]*/gi) ?? []).filter((u) => u !== 'http://www.w3.org/2000/svg' && u !== 'http://www.w3.org/1999/xlink');
   assert.deepEqual(urls, [], 'compare.html must not refer to external URLs');
+});
+
+test('a model fitted on some of the compared images is flagged in the output, JSON and HTML', { skip: data.skip }, async () => {
+  const rows = readFileSync(path.join(tmp.dir, 'a', 'training-data.csv'), 'utf8').trim().split(/\r?\n/).map((l) => l.split(','));
+  const fit = rows.find((r) => r[0] === 'fit' && r[1] === 'NORMAL')!;
+  const mixed = path.join(tmp.dir, 'mixed');
+  await fsp.cp(path.join(data.dir, 'val'), mixed, { recursive: true });
+  await fsp.copyFile(fit[3], path.join(mixed, 'NORMAL', 'from-train.jpeg'));
+  const mixedOut = path.join(tmp.dir, 'report-mixed');
+  const r = await cxr(['compare', path.join(tmp.dir, 'a'), path.join(tmp.dir, 'b'), '--on', mixed, '--out', mixedOut, '--json'], env);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /warning: a was trained on 1 of these 17 images: its figures are optimistic/);
+  const c = JSON.parse(r.stdout);
+  assert.deepEqual(c.models.map((m: { trainedOn: number }) => m.trainedOn), [1, 0]);
+  assert.match(readFileSync(path.join(mixedOut, 'compare.html'), 'utf8'), /<strong>1: optimistic<\/strong>/);
 });
 
 test('compare.html opens in headless Chromium without console errors', { skip: data.skip || chromiumSkip }, async () => {

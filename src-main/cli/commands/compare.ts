@@ -6,6 +6,7 @@ import { compareModels, comparisonJson, type ScoredModel } from '../../core/comp
 import { writeComparison } from '../../core/compare/compare-html.ts';
 import { scanDataset } from '../../core/dataset/scan.ts';
 import { scoreItems } from '../../core/evaluation/score-folder.ts';
+import { modelFittedHashes } from '../../core/models/fitted-images.ts';
 import { resolveModel, type StoredModel } from '../../core/models/store.ts';
 
 const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : 'n/a');
@@ -36,7 +37,7 @@ spread of their probabilities. A file any model cannot score is reported and lef
       stored.push(s);
     }
     const folder = path.resolve(values.on);
-    const scan = await scanDataset(folder, { hash: false });
+    const scan = await scanDataset(folder, { hash: true });
     const ids = stored.map((s) => s.metadata.id);
     const scored: ScoredModel[] = [];
     for (const s of stored) {
@@ -49,9 +50,12 @@ spread of their probabilities. A file any model cannot score is reported and lef
       } catch (e) {
         throw new Error(`${values.on}: model ${name} cannot score this folder: ${(e as Error).message}`);
       }
+      const fitted = await modelFittedHashes(s, { modelsDir: values['models-dir'] });
+      const trainedOn = scan.items.filter((it) => it.sha256 && fitted.hashes.has(it.sha256)).length;
+      if (trainedOn) io.err(`warning: ${name} was trained on ${trainedOn} of these ${scan.items.length} images: its figures are optimistic, and the comparison unfair to the others`);
       scored.push({
         name, id: md.id, version: md.version, dir: s.dir, threshold: md.threshold, positiveClass: md.positiveClass,
-        negativeClass: md.classNames.find((c) => c !== md.positiveClass) ?? 'NEGATIVE', ...r,
+        negativeClass: md.classNames.find((c) => c !== md.positiveClass) ?? 'NEGATIVE', ...r, trainedOn,
       });
     }
     const c = compareModels(folder, scored);

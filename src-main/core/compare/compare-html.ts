@@ -33,7 +33,7 @@ export async function renderCompareHtml(c: Comparison): Promise<string> {
   const chart = c.models.some((m) => m.roc.length) ? `<figure id="chart-roc">${await renderSvg(rocOverlaySpec(c), 'c-roc')}</figure>` : '<p>No ROC curve: the paired cases hold only one class.</p>';
   const title = `Model comparison on ${path.basename(c.folder)}`;
   const rows = c.models.map((m) => `<tr><td>${esc(m.name)}</td><td>${esc(m.version)}</td><td>${m.metrics.n}</td><td>${num(m.threshold)}</td>` +
-    `<td>${ci(m.metrics.auc, num)}</td><td>${ci(m.metrics.accuracy, pct)}</td><td>${ci(m.metrics.sensitivity, pct)}</td><td>${ci(m.metrics.specificity, pct)}</td><td>${m.failures.length}</td></tr>`).join('\n');
+    `<td>${ci(m.metrics.auc, num)}</td><td>${ci(m.metrics.accuracy, pct)}</td><td>${ci(m.metrics.sensitivity, pct)}</td><td>${ci(m.metrics.specificity, pct)}</td><td>${m.failures.length}</td><td>${m.trainedOn ? `<strong>${m.trainedOn}: optimistic</strong>` : '0'}</td></tr>`).join('\n');
   const tests = c.mcnemar.map((t) => `<tr><td>${esc(t.modelA)}</td><td>${esc(t.modelB)}</td><td>${t.bothRight}</td><td>${t.b}</td><td>${t.c}</td><td>${t.bothWrong}</td>` +
     `<td>${esc(t.method)}</td><td>${t.statistic === null ? '' : t.statistic.toFixed(3)}</td><td>${pval(t.pValue)}</td></tr>`).join('\n');
   const names = c.models.map((m) => m.name);
@@ -45,7 +45,7 @@ export async function renderCompareHtml(c: Comparison): Promise<string> {
   return `${reportPageHead(title, 1200, 'td.bad{background:#fde2e2}td.ok{background:#e2f5e2}')}
 <p>Folder <code>${esc(c.folder)}</code>: ${c.pairedCases} cases scored by every model; ${c.excluded.length} left out because a model could not score them. Created ${esc(c.created)}.</p>
 <h2>Metrics at each model's own threshold</h2>
-<table><thead><tr><th>model</th><th>version</th><th>n</th><th>threshold</th><th>AUC (95% CI)</th><th>accuracy</th><th>sensitivity</th><th>specificity</th><th>failed files</th></tr></thead><tbody>
+<table><thead><tr><th>model</th><th>version</th><th>n</th><th>threshold</th><th>AUC (95% CI)</th><th>accuracy</th><th>sensitivity</th><th>specificity</th><th>failed files</th><th>images it was trained on</th></tr></thead><tbody>
 ${rows}
 </tbody></table>
 <p>Intervals: Wilson score for proportions; stratified percentile bootstrap (1,000 resamples, seed 7) for AUC.</p>

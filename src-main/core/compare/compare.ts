@@ -21,6 +21,8 @@ export interface ScoredModel {
   labels: number[];
   probabilities: number[];
   failures: FileFailure[];
+  /** How many of the folder's images this model was fitted on (its figures are optimistic when > 0). */
+  trainedOn?: number;
 }
 
 /** One model's row of the side-by-side table, on the paired cases. */
@@ -34,6 +36,8 @@ export interface ModelRow {
   roc: RocPoint[];
   /** Files this model could not score (they are left out of every paired figure). */
   failures: FileFailure[];
+  /** Images of the folder this model was fitted on (by content); 0 when none or unknown. */
+  trainedOn: number;
 }
 
 /** McNemar's test between modelA and modelB: b counts cases only modelA gets right, c those only modelB gets right. */
@@ -107,7 +111,7 @@ export function compareModels(folder: string, scored: ScoredModel[], created = n
   const truth = labels.map((l) => (l === 1 ? scored[0].positiveClass : scored[0].negativeClass));
   const models: ModelRow[] = scored.map((s, m) => ({
     name: s.name, id: s.id, version: s.version, dir: s.dir, threshold: s.threshold,
-    metrics: summarise(folder, labels, probs[m], s.threshold), roc: rocCurve(labels, probs[m]), failures: s.failures,
+    metrics: summarise(folder, labels, probs[m], s.threshold), roc: rocCurve(labels, probs[m]), failures: s.failures, trainedOn: s.trainedOn ?? 0,
   }));
   const tests: PairTest[] = [];
   for (let i = 0; i < scored.length; i++) {
