@@ -55,12 +55,27 @@ export interface ExtractOptions {
  * batch is split between the main thread and worker threads (same features up to float rounding).
  */
 export async function extractFeatures(features: tfl.LayersModel, ds: ArrayDataset, o: ExtractOptions): Promise<ArrayDataset> {
+  return (await extractFeatureSets(features, [{ ds, views: o.views, augment: o.augment, onProgress: o.onProgress }], o))[0];
+}
+
+/** One dataset for extractFeatureSets, with its own views, augmentation and progress. */
+export interface FeatureSet {
+  ds: ArrayDataset;
+  views: number;
+  augment: AugmentRanges | null;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** extractFeatures for several datasets in turn (e.g. training and selection) on one worker pool, started once. */
+export async function extractFeatureSets(features: tfl.LayersModel, sets: readonly FeatureSet[], o: Omit<ExtractOptions, 'views' | 'augment' | 'onProgress'>): Promise<ArrayDataset[]> {
   const cores = effectiveWorkers(o.workers ?? 1, tf.getBackend());
   const bs = o.batchSize ?? 16 * cores;
   const pool = cores > 1 ? await ModelWorkerPool.start(features, { threads: cores - 1, maxBatch: bs }) : null;
   try {
     pool?.syncWeights();
-    return await extract(features, ds, o, bs, pool);
+    const out: ArrayDataset[] = [];
+    for (const set of sets) out.push(await extract(features, set.ds, { ...o, views: set.views, augment: set.augment, onProgress: set.onProgress }, bs, pool));
+    return out;
   } catch (e) {
     throw e instanceof PredictionCancelled ? new TrainingCancelled('training cancelled') : e;
   } finally {

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { fitModel, type ArrayDataset, type EpochRecord, type FitOptions, type FitState } from '../training/fit.ts';
 import { effectiveWorkers } from '../training/parallel/workers-option.ts';
-import { extractFeatures, splitAtHead } from './feature-cache.ts';
+import { extractFeatureSets, splitAtHead } from './feature-cache.ts';
 import { firstLayerOfLastBlocks, layersFrom, paramCounts, setTrainable, type ParamCounts } from './freeze.ts';
 import {
   readTransferCheckpoint, setWeightsByLayer, weightsByLayer, writeFeaturesCheckpoint, writePhase1Checkpoint, writePhase2Checkpoint,
@@ -60,11 +60,10 @@ async function fitHeadOnCachedFeatures(
     ({ fit, selection: sel } = cached);
     log(`using the ${fit.labels.length} training and ${sel.labels.length} selection feature vectors cached in the checkpoint`);
   } else {
-    const eo = { height: o.height, width: o.width, channels: o.channels, augment: o.augment, seed: o.seed, signal: o.signal, workers: o.workers };
+    const eo = { height: o.height, width: o.width, channels: o.channels, seed: o.seed, signal: o.signal, workers: o.workers };
     const every = (d: number, t: number) => (d % 256 < 16 || d === t) && log(`features ${d}/${t}`);
     const t0 = Date.now();
-    fit = await extractFeatures(split.features, train, { ...eo, views, onProgress: every });
-    sel = await extractFeatures(split.features, val, { ...eo, views: 1, augment: null });
+    [fit, sel] = await extractFeatureSets(split.features, [{ ds: train, views, augment: o.augment, onProgress: every }, { ds: val, views: 1, augment: null }], eo);
     log(`cached ${fit.labels.length} training feature vectors (${o.augment ? views : 1} views per image) and ${sel.labels.length} selection ones in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     if (ck) await writeFeaturesCheckpoint(ck.dir, ck.fingerprint, fit, sel);
   }
