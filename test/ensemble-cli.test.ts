@@ -56,6 +56,8 @@ test('train on a PneumoniaMNIST subset, combine it with a 56 px model, classify 
   assert.match(leaky.stderr, /member "tiny56" was trained on \d+ of the 251 selection images of .*data \(e\.g\. .*train.*\.jpe?g\)[^]*--seed 7 --holdout 0\.15 --max-per-class 12; pass the same/);
   const e = await cxr(['ensemble', 'tiny56', 'p28', '--id', 'ens', '--name', 'Tiny ensemble', '--select', data.dir, '--seed', '7', '--max-per-class', '12'], env);
   assert.equal(e.code, 0, e.stderr);
+  // p28 kept only val/ away (--exclude-near …/val); the selection set also holds a hold-out of train/.
+  assert.match(e.stderr, /member "p28" was trained on array images \(sub\.npz\), which cannot match the selection files by content, without --exclude-near .*data: copies of selection images/);
   assert.match(e.stderr, /selection tiny56: AUC 0\.\d+, Brier 0\.\d+\nselection p28: AUC 0\.\d+, Brier 0\.\d+\nselection ensemble: AUC 0\.\d+, Brier 0\.\d+ \((\d+) images: hold-out \d+ of train \+ val 16\)/);
   // With the member's own split, the selection set is exactly the one it was selected on.
   assert.equal(Number(/Brier 0\.\d+ \((\d+) images/.exec(e.stderr)?.[1]), metadataOf('tiny56').training?.data?.selection.files);

@@ -30,3 +30,15 @@ test('a member selected (not fitted) on the same images passes; one without a ma
   const unknown = member('imported', null);
   assert.deepEqual(checkSelectionOverlap([clean, unknown], selection, 'data'), ['member "imported" has no training-data.csv: whether it was trained on selection images cannot be checked']);
 });
+
+test('an .npz member is reported unless its --exclude-near folders cover the selection folder', () => {
+  const npz = (id: string, excludedNear: unknown) => member(id, 'part,label,sha256,path\r\nfit,NORMAL,aa,/d/x.npz#train[0]\r\n', { dataRoot: '/d/x.npz', hyperparameters: { excludedNear } });
+  const covered = npz('covered', [{ folder: '/data', images: 10, dropped: 9 }]);
+  const partial = npz('partial', [{ folder: '/data/val', images: 4, dropped: 4 }]);
+  const none = npz('none', undefined);
+  const lines = checkSelectionOverlap([covered, partial, none], selection, '/data');
+  assert.equal(lines.length, 2);
+  assert.match(lines[0], /^member "partial" was trained on array images \(x\.npz\), which cannot match the selection files by content, without --exclude-near \/data/);
+  assert.match(lines[1], /^member "none"/);
+  assert.deepEqual(checkSelectionOverlap([covered], selection, '/data/sub'), []);
+});

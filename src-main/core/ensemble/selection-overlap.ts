@@ -1,6 +1,7 @@
 // An ensemble's selection set must be new to every member: a member fitted on some of those images scores
 // too well there, and the ensemble's selection metrics and threshold would be optimistic. Members record
 // what they were fitted on in training-data.csv (content sha256 per image), so the check is by content.
+import path from 'node:path';
 import type { ModelMetadata } from '../../../src-shared/types.ts';
 import { fittedHashes } from '../models/fitted-images.ts';
 import { DATA_MANIFEST_FILE } from '../training/data-manifest.ts';
@@ -13,7 +14,8 @@ export interface OverlapMember {
 
 /**
  * Throws, naming the member, how many selection images it was fitted on, one of them and what to do, when any
- * member's training manifest contains a selection image. Returns one line per member whose data is unknown.
+ * member's training manifest contains a selection image. Returns one line per member whose data is unknown, or
+ * whose array (.npz) training images cannot match files by content and were not kept away from the selection folder.
  */
 export function checkSelectionOverlap(members: readonly OverlapMember[], selection: { sha256: readonly string[]; paths: readonly string[] }, selectFolder: string): string[] {
   const unknown: string[] = [];
@@ -23,9 +25,12 @@ export function checkSelectionOverlap(members: readonly OverlapMember[], selecti
       unknown.push(`member "${m.metadata.id}" has no ${DATA_MANIFEST_FILE}: whether it was trained on selection images cannot be checked`);
       continue;
     }
+    const t = m.metadata.training;
+    if (t?.dataRoot?.toLowerCase().endsWith('.npz') && !nearExcluded(t.hyperparameters?.excludedNear, selectFolder)) {
+      unknown.push(`member "${m.metadata.id}" was trained on array images (${path.basename(t.dataRoot)}), which cannot match the selection files by content, without --exclude-near ${selectFolder}: copies of selection images at its size may be in its training data`);
+    }
     const hits = selection.sha256.flatMap((h, i) => (fitted.has(h) ? [selection.paths[i]] : []));
     if (hits.length === 0) continue;
-    const t = m.metadata.training;
     const h = t?.hyperparameters ?? {};
     const flags = [
       t?.seed !== undefined ? `--seed ${t.seed}` : '',
@@ -39,4 +44,14 @@ export function checkSelectionOverlap(members: readonly OverlapMember[], selecti
     );
   }
   return unknown;
+}
+
+/** Whether an .npz run's --exclude-near folders (as recorded in its hyperparameters) cover `folder`. */
+function nearExcluded(excluded: unknown, folder: string): boolean {
+  if (!Array.isArray(excluded)) return false;
+  const target = path.resolve(folder);
+  return excluded.some((e) => {
+    const f = typeof e?.folder === 'string' ? path.resolve(e.folder) : null;
+    return f !== null && (target === f || target.startsWith(f + path.sep));
+  });
 }
