@@ -48,6 +48,16 @@ test('train on a PneumoniaMNIST subset, combine it with a 56 px model, classify 
   assert.equal(badSize.code, 1);
   assert.match(badSize.stderr, /holds 28×28 images; leave out --input-size or give 28/);
 
+  // --exclude-near-selection keeps out only the selection set of a data folder (drawn with this run's seed and hold-out).
+  const ps = await cxr(['train', sub, '--id', 'p28sel', '--architecture', 'bn-cnn', '--filters', '8,16', '--dense-units', '8', '--exclude-near-selection', data.dir, ...small], env);
+  assert.equal(ps.code, 0, ps.stderr);
+  assert.match(ps.stderr, /left out \d+ array images nearest to the 251 selection images of .*data \(seed 7, hold-out 0\.15\)/);
+  assert.deepEqual(Object.keys((metadataOf('p28sel').training?.hyperparameters.excludedNear as object[])[0]).sort(), ['dropped', 'folder', 'holdout', 'images', 'part', 'seed']);
+  const pe = await cxr(['ensemble', 'p28sel', 'p28', '--id', 'pp', '--select', data.dir, '--seed', '7'], env);
+  assert.equal(pe.code, 0, pe.stderr);
+  assert.doesNotMatch(pe.stderr, /member "p28sel" was trained on array images/);
+  assert.match(pe.stderr, /member "p28" was trained on array images/);
+
   const t = await cxr(['train', data.dir, '--id', 'tiny56', '--max-per-class', '12', '--input-size', '56', ...small], env);
   assert.equal(t.code, 0, t.stderr);
   // tiny56 was fitted on part of train/ split with seed 7: the default seed's selection set holds some of those images.

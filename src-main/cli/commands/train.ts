@@ -15,7 +15,7 @@ const usage = `usage: cxr train <data-folder|data.npz> --id ID [--name NAME] [--
                  [--input-size 128] [--resize crop|stretch|letterbox] [--epochs 30] [--batch-size 32] [--lr 0.001] [--seed 42]
                  [--holdout 0.15] [--patience 8] [--class-weights auto|none|w0,w1] [--no-augment]
                  ${AUGMENT_USAGE}
-                 [--max-per-class N] [--resume] [--workers N|auto] [--backend NAME] [--models-dir DIR] [--exclude-near DIR …]
+                 [--max-per-class N] [--resume] [--workers N|auto] [--backend NAME] [--models-dir DIR] [--exclude-near DIR …] [--exclude-near-selection DATA-FOLDER …]
                  transfer learning: --base mobilenetv2|vgg19|MODEL [--cut-at LAYER] [--base-weights FILE] [--freeze-base]
                  [--then-unfreeze-from LAYER | --unfreeze-last-blocks N] [--fine-tune-lr 1e-5] [--fine-tune-epochs 10] [--feature-views 4]
 
@@ -24,7 +24,10 @@ The epoch and the decision threshold are chosen on a seeded, stratified hold-out
 test/ and test-dev/ are never used. A MedMNIST-style .npz (e.g. PneumoniaMNIST: train_images/train_labels,
 val_images/val_labels, labels 0 NORMAL / 1 PNEUMONIA) trains at its own image size on train_* and selects on val_*
 (test_* is never read); --exclude-near DIR (repeatable) leaves out, for every image under DIR, the nearest array image,
-so images you will evaluate or select on elsewhere (e.g. ../shared/data) cannot be in its training data. The model is saved to --out or to the user's model folder under --id.
+so images you will evaluate or select on elsewhere (e.g. ../shared/data) cannot be in its training data;
+--exclude-near-selection DATA-FOLDER does the same for only the selection set of DATA-FOLDER (its seeded --holdout of
+train/ plus val/, as cxr train and cxr ensemble --select make it with the same --seed), so the array images of
+that folder's training part stay in. The model is saved to --out or to the user's model folder under --id.
 After every epoch a checkpoint is written to <model folder>.checkpoint/; after a crash or Ctrl-C, the same
 command with --resume continues to the same epoch count (optimizer state included). Transfer runs checkpoint the
 cached features, the end of phase 1 and every fine-tuning epoch, and resume from the latest of these. Augmentation: rotation and
@@ -94,7 +97,7 @@ export const trainCommand: Command = {
       filters: { type: 'string' }, dropout: { type: 'string' }, l2: { type: 'string' }, 'dense-units': { type: 'string' },
       'input-size': { type: 'string' }, resize: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
       seed: { type: 'string' }, holdout: { type: 'string' }, patience: { type: 'string' }, 'no-augment': { type: 'boolean' },
-      'max-per-class': { type: 'string' }, 'exclude-near': { type: 'string', multiple: true }, 'class-weights': { type: 'string' }, resume: { type: 'boolean' }, workers: { type: 'string' }, ...augmentOptions,
+      'max-per-class': { type: 'string' }, 'exclude-near': { type: 'string', multiple: true }, 'exclude-near-selection': { type: 'string', multiple: true }, 'class-weights': { type: 'string' }, resume: { type: 'boolean' }, workers: { type: 'string' }, ...augmentOptions,
       base: { type: 'string' }, 'cut-at': { type: 'string' }, 'base-weights': { type: 'string' }, 'freeze-base': { type: 'boolean' },
       'then-unfreeze-from': { type: 'string' }, 'unfreeze-last-blocks': { type: 'string' }, 'fine-tune-lr': { type: 'string' }, 'fine-tune-epochs': { type: 'string' }, 'feature-views': { type: 'string' },
     });
@@ -124,6 +127,7 @@ export const trainCommand: Command = {
         architectureOptions: architectureFromFlags(values),
         inputSize: transfer ? (numberFlag(values['input-size'], '--input-size', 32, 512) ?? 224) : numberFlag(values['input-size'], '--input-size', 28, 256),
         excludeNear: (values['exclude-near'] as string[] | undefined)?.map((d) => path.resolve(d)),
+        excludeNearSelection: (values['exclude-near-selection'] as string[] | undefined)?.map((d) => path.resolve(d)),
         transfer,
         resize: resizeFlag(values.resize),
         epochs: numberFlag(values.epochs, '--epochs', 1, 500) ?? 30,

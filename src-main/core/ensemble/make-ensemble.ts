@@ -67,7 +67,7 @@ export async function makeEnsemble(req: EnsembleRequest): Promise<{ metadata: Mo
       const sel = await loadImages(toLoadable(split.selection), input, { onProgress: (d, t) => d % 100 === 0 && log(`decoded ${d}/${t}`) });
       failures.push(...sel.failures);
       for (const f of sel.failures) log(`skipped ${f.path}: ${f.reason}`);
-      for (const line of checkSelectionOverlap(members, sel, req.select)) log(line);
+      for (const line of checkSelectionOverlap(members, sel, req.select, req)) log(line);
       const probs = Array.from(predictArrays(model, sel.pixels, input.height, input.width, input.channels));
       // Each member's logit inside the ensemble graph (sub-models share the ensemble's weights: never dispose them).
       const memberScores = members.map((m, i) => {

@@ -42,3 +42,13 @@ test('an .npz member is reported unless its --exclude-near folders cover the sel
   assert.match(lines[1], /^member "none"/);
   assert.deepEqual(checkSelectionOverlap([covered], selection, '/data/sub'), []);
 });
+
+test('an .npz member that left out the selection set drawn the same way passes; drawn another way, it is reported', () => {
+  const sel = member('sel', 'part,label,sha256,path\r\nfit,NORMAL,aa,/d/x.npz#train[0]\r\n', {
+    dataRoot: '/d/x.npz', hyperparameters: { excludedNear: [{ folder: '/data', part: 'selection', seed: 42, holdout: 0.15, images: 251, dropped: 247 }] },
+  });
+  assert.deepEqual(checkSelectionOverlap([sel], selection, '/data', { seed: 42, holdoutFraction: 0.15 }), []);
+  assert.equal(checkSelectionOverlap([sel], selection, '/data', { seed: 7, holdoutFraction: 0.15 }).length, 1);
+  assert.equal(checkSelectionOverlap([sel], selection, '/data', { seed: 42, holdoutFraction: 0.15, maxPerClass: 12 }).length, 1);
+  assert.equal(checkSelectionOverlap([sel], selection, '/data/sub', { seed: 42, holdoutFraction: 0.15 }).length, 1);
+});

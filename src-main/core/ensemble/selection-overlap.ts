@@ -17,7 +17,10 @@ export interface OverlapMember {
  * member's training manifest contains a selection image. Returns one line per member whose data is unknown, or
  * whose array (.npz) training images cannot match files by content and were not kept away from the selection folder.
  */
-export function checkSelectionOverlap(members: readonly OverlapMember[], selection: { sha256: readonly string[]; paths: readonly string[] }, selectFolder: string): string[] {
+export function checkSelectionOverlap(
+  members: readonly OverlapMember[], selection: { sha256: readonly string[]; paths: readonly string[] }, selectFolder: string,
+  split: SelectionSplit = { seed: 42, holdoutFraction: 0.15 },
+): string[] {
   const unknown: string[] = [];
   for (const m of members) {
     const fitted = fittedHashes(m.dir);
@@ -26,7 +29,7 @@ export function checkSelectionOverlap(members: readonly OverlapMember[], selecti
       continue;
     }
     const t = m.metadata.training;
-    if (t?.dataRoot?.toLowerCase().endsWith('.npz') && !nearExcluded(t.hyperparameters?.excludedNear, selectFolder)) {
+    if (t?.dataRoot?.toLowerCase().endsWith('.npz') && !nearExcluded(t.hyperparameters?.excludedNear, selectFolder, split)) {
       unknown.push(`member "${m.metadata.id}" was trained on array images (${path.basename(t.dataRoot)}), which cannot match the selection files by content, without --exclude-near ${selectFolder}: copies of selection images at its size may be in its training data`);
     }
     const hits = selection.sha256.flatMap((h, i) => (fitted.has(h) ? [selection.paths[i]] : []));
@@ -46,12 +49,24 @@ export function checkSelectionOverlap(members: readonly OverlapMember[], selecti
   return unknown;
 }
 
-/** Whether an .npz run's --exclude-near folders (as recorded in its hyperparameters) cover `folder`. */
-function nearExcluded(excluded: unknown, folder: string): boolean {
+/** How the ensemble's selection set is drawn from its data folder. */
+export interface SelectionSplit {
+  seed: number;
+  holdoutFraction: number;
+  maxPerClass?: number;
+}
+
+/**
+ * Whether an .npz run's exclusions (as recorded in its hyperparameters) cover the selection set of `folder`: a
+ * whole folder at or above it (--exclude-near), or that folder's selection set drawn the same way (--exclude-near-selection).
+ */
+function nearExcluded(excluded: unknown, folder: string, split: SelectionSplit): boolean {
   if (!Array.isArray(excluded)) return false;
   const target = path.resolve(folder);
   return excluded.some((e) => {
     const f = typeof e?.folder === 'string' ? path.resolve(e.folder) : null;
-    return f !== null && (target === f || target.startsWith(f + path.sep));
+    if (f === null) return false;
+    if (e.part === 'selection') return f === target && e.seed === split.seed && e.holdout === split.holdoutFraction && !split.maxPerClass;
+    return target === f || target.startsWith(f + path.sep);
   });
 }

@@ -25,9 +25,18 @@ export interface NpzTrainingData {
   input: InputSpec;
   fit: NpzPart;
   selection: NpzPart;
-  /** Per excluded folder: its images and the array images dropped because they were nearest to one. */
-  excluded: Array<{ folder: string; images: number; dropped: number }>;
+  /** Per excluded folder (or selection set): its images and the array images dropped because they were nearest to one. */
+  excluded: Array<{ folder: string; images: number; dropped: number } & Partial<Omit<ExcludeSet, 'folder' | 'paths'>>>;
   failures: FileFailure[];
+}
+
+/** Explicit images to keep out: the selection set of a data folder, as cxr train and cxr ensemble --select make it. */
+export interface ExcludeSet {
+  folder: string;
+  part: 'selection';
+  seed: number;
+  holdout: number;
+  paths: string[];
 }
 
 function split(npz: Record<string, NpyArray>, part: 'train' | 'val', file: string): { images: NpyArray; labels: NpyArray } {
@@ -70,7 +79,7 @@ function nearest(target: Float32Array, all: Float32Array[]): number {
  * Loads `file` for training at its own image size (resize `crop`, pixels / 255), dropping the array
  * images nearest to each image under every `excludeNear` folder (all splits, labelled or not).
  */
-export async function loadNpzTrainingData(file: string, opts: { excludeNear?: string[]; log?: (line: string) => void } = {}): Promise<NpzTrainingData> {
+export async function loadNpzTrainingData(file: string, opts: { excludeNear?: Array<string | ExcludeSet>; log?: (line: string) => void } = {}): Promise<NpzTrainingData> {
   const npz = await readNpz(file);
   const train = split(npz, 'train', file);
   const val = split(npz, 'val', file);
@@ -84,14 +93,17 @@ export async function loadNpzTrainingData(file: string, opts: { excludeNear?: st
   const dropped = new Set<number>();
   const excluded: NpzTrainingData['excluded'] = [];
   const failures: FileFailure[] = [];
-  for (const folder of opts.excludeNear ?? []) {
-    const scan = await scanDataset(folder);
-    const loaded = await loadImages(scan.items.map((it) => ({ path: it.path, label: 0 })), input);
+  for (const ex of opts.excludeNear ?? []) {
+    const set = typeof ex === 'string' ? null : ex;
+    const paths = typeof ex === 'string' ? (await scanDataset(ex)).items.map((it) => it.path) : ex.paths;
+    const loaded = await loadImages(paths.map((p) => ({ path: p, label: 0 })), input);
     failures.push(...loaded.failures);
     const before = dropped.size;
     for (const px of loaded.pixels) dropped.add(nearest(px, all));
-    excluded.push({ folder, images: loaded.pixels.length, dropped: dropped.size - before });
-    opts.log?.(`left out ${dropped.size - before} array images nearest to the ${loaded.pixels.length} images of ${folder}`);
+    const folder = typeof ex === 'string' ? ex : ex.folder;
+    excluded.push({ folder, ...(set ? { part: set.part, seed: set.seed, holdout: set.holdout } : {}), images: loaded.pixels.length, dropped: dropped.size - before });
+    const what = set ? `selection images of ${folder} (seed ${set.seed}, hold-out ${set.holdout})` : `images of ${folder}`;
+    opts.log?.(`left out ${dropped.size - before} array images nearest to the ${loaded.pixels.length} ${what}`);
   }
   const part = (from: number, to: number, name: string): NpzPart => {
     const out: NpzPart = { pixels: [], sha256: [], labels: [], paths: [] };

@@ -28,6 +28,8 @@ export interface TrainRequest {
   architectureOptions?: Pick<Partial<CnnOptions>, 'filters' | 'dropout' | 'l2' | 'denseUnits'>;
   /** For .npz data: leave out the array images nearest to every image of these folders (see npz-data.ts). */
   excludeNear?: string[];
+  /** For .npz data: leave out the array images nearest to the selection set of these data folders (this run's seed and hold-out). */
+  excludeNearSelection?: string[];
   /** How images reach the square input: `crop` (centre crop, default) removes the aspect ratio, which predicts the label in this data; `stretch` keeps it. */
   resize?: 'crop' | 'stretch' | 'letterbox';
   epochs: number;
@@ -70,7 +72,7 @@ export async function trainAndSave(req: TrainRequest): Promise<{ metadata: Model
   if (isNpz && req.transfer) throw new Error(`${req.dataRoot}: transfer learning (--base) needs a dataset folder of images, not an .npz`);
   const tm: TransferModel | null = req.transfer ? await buildTransferModel({ ...req.transfer, resize: req.resize ?? 'crop', seed: req.seed, modelsDir: req.modelsDir }, log) : null;
   const data = await loadTrainingData({
-    dataRoot: req.dataRoot, seed: req.seed, holdoutFraction: req.holdoutFraction, maxPerClass: req.maxPerClass, excludeNear: req.excludeNear, log,
+    dataRoot: req.dataRoot, seed: req.seed, holdoutFraction: req.holdoutFraction, maxPerClass: req.maxPerClass, excludeNear: req.excludeNear, excludeNearSelection: req.excludeNearSelection, log,
     input: tm?.input ?? { height: req.inputSize ?? 128, width: req.inputSize ?? 128, channels: 1, resize: req.resize ?? 'crop', scaling: 'scale255' },
   });
   const input = data.input;

@@ -8,7 +8,7 @@ import { scanDataset, type DatasetItem } from '../dataset/scan.ts';
 import { stratifiedSplit } from '../dataset/split.ts';
 import { loadImages } from './load-images.ts';
 import { findLocked, readLockedTest } from '../release/locked-test.ts';
-import { loadNpzTrainingData } from './npz-data.ts';
+import { loadNpzTrainingData, type ExcludeSet } from './npz-data.ts';
 
 /** Class names of every model we train, in output order (positive last). */
 export const CLASS_NAMES = ['NORMAL', 'PNEUMONIA'];
@@ -45,6 +45,8 @@ export interface TrainingDataRequest {
   holdoutFraction: number;
   maxPerClass?: number;
   excludeNear?: string[];
+  /** For .npz data: data folders whose selection set (this run's seed and hold-out) is left out, nearest array per image. */
+  excludeNearSelection?: string[];
   log: (line: string) => void;
 }
 
@@ -83,8 +85,13 @@ async function fromNpz(req: TrainingDataRequest): Promise<TrainingData> {
       req.log(`the locked test set's folder ${locked.folder} is excluded too`);
     } else req.log(`warning: the locked test set's folder ${locked.folder} is gone, so its images cannot be kept out of this .npz`);
   }
-  if (!excludeNear.length) req.log('note: no --exclude-near folder given, so nothing keeps images you evaluate on elsewhere out of this .npz');
-  const d = await loadNpzTrainingData(req.dataRoot, { excludeNear, log: req.log });
+  const sets: ExcludeSet[] = [];
+  for (const folder of (req.excludeNearSelection ?? []).map((f) => path.resolve(f))) {
+    const { selection } = await folderSplit(folder, { seed: req.seed, holdoutFraction: req.holdoutFraction });
+    sets.push({ folder, part: 'selection', seed: req.seed, holdout: req.holdoutFraction, paths: selection.map((it) => it.path) });
+  }
+  if (!excludeNear.length && !sets.length) req.log('note: no --exclude-near folder given, so nothing keeps images you evaluate on elsewhere out of this .npz');
+  const d = await loadNpzTrainingData(req.dataRoot, { excludeNear: [...excludeNear, ...sets], log: req.log });
   const fit = capPixels(d.fit, req.maxPerClass, req.seed);
   return {
     input: d.input,
