@@ -86,11 +86,31 @@ test('retrain: refuses locked images, fine-tunes, scores on the locked set and r
   db.close();
   assert.deepEqual(rows.map((x) => [x.model_id, x.model_version, x.status, x.reason]), [['base', version, status === 'promoted' ? 'active' : 'candidate', reason]]);
   // --old-data names the old training data when metadata does not (or it moved); a test folder is refused for --add and --old-data.
+  // (val 4–6: images no version of base was fitted on, so the retrain has a selection set.)
   const oldData = path.join(tmp.dir, 'old');
-  await copyFrom('val', oldData, 0, 3);
-  const o = await cxr(['retrain', '--from', 'base', '--add', add, '--old-data', oldData, '--epochs', '1', '--margin', '0.5'], env);
+  await copyFrom('val', oldData, 4, 7);
+  const o = await cxr(['retrain', '--from', 'base', '--add', add, '--old-data', oldData, '--epochs', '1', '--margin', '0.5', '--holdout', '0.5'], env);
   assert.equal(o.code, 0, o.stderr);
   assert.match(o.stderr, new RegExp(`old training data: 6 images from ${oldData.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  // Images the model was already fitted on stay in fit: the retrain's selection set holds none of them.
+  const manifestRows = (dir: string) => readFileSync(path.join(dir, 'training-data.csv'), 'utf8').trim().split(/\r?\n/).slice(1).map((l) => l.split(','));
+  const baseFit = manifestRows(path.join(env.CXR_HOME, 'models', 'base')).filter((row) => row[0] === 'fit');
+  const oldFit = path.join(tmp.dir, 'old-fit');
+  for (const [, label, sha, file] of baseFit) {
+    await fsp.mkdir(path.join(oldFit, label), { recursive: true });
+    await fsp.copyFile(file, path.join(oldFit, label, `${sha.slice(0, 12)}.jpeg`));
+  }
+  const fresh = path.join(tmp.dir, 'fresh');
+  await copyFrom('train', fresh, 300, 304); // train/ images outside every capped subset used above
+  const k = await cxr(['retrain', '--from', 'base', '--add', fresh, '--old-data', oldFit, '--epochs', '1', '--margin', '0.5'], env);
+  assert.equal(k.code, 0, k.stderr);
+  assert.match(k.stderr, new RegExp(`${baseFit.length} images base was already fitted on stay in fit`));
+  const kv = /^(?:promoted|candidate) base v(\S+):/m.exec(k.stdout)![1];
+  const kRows = manifestRows(path.join(env.CXR_HOME, 'models', 'base.versions', kv));
+  const fitHashes = new Set(baseFit.map((row) => row[2]));
+  assert.deepEqual(kRows.filter((row) => row[0] === 'selection' && fitHashes.has(row[2])), [], 'no image base was fitted on is in the selection set');
+  assert.equal(kRows.filter((row) => row[0] === 'fit' && fitHashes.has(row[2])).length, baseFit.length);
+  assert.ok(kRows.some((row) => row[0] === 'selection'));
   const missing = await cxr(['retrain', '--from', 'base', '--add', add, '--old-data', path.join(tmp.dir, 'nowhere')], env);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /nowhere: not a folder; give --old-data the folder base was trained on/);

@@ -7,12 +7,12 @@ import path from 'node:path';
 import type { ModelMetadata } from '../../../src-shared/types.ts';
 import { DEFAULT_AUGMENT, type AugmentRanges } from '../augment/affine.ts';
 import { scanDataset, type DatasetItem } from '../dataset/scan.ts';
-import { stratifiedSplit } from '../dataset/split.ts';
 import { engineInfo } from '../engine/backend.ts';
 import { calibrate } from '../evaluation/calibrate.ts';
 import { auc, chooseThreshold, confusion, summarise } from '../evaluation/metrics.ts';
 import { withOperatingPoint } from '../evaluation/set-operating-point.ts';
 import { defaultHistoryPath, openHistoryDb, promoteModel, upsertModel } from '../history/index.ts';
+import { modelFittedHashes } from '../models/fitted-images.ts';
 import { renderModelCard } from '../models/model-card.ts';
 import { userModelsDir } from '../models/paths.ts';
 import { loadStoredModel, resolveModel, saveModel } from '../models/store.ts';
@@ -24,6 +24,7 @@ import { CLASS_NAMES, assertNotTestFolder, capPerClass, labelOf } from '../train
 import { DATA_MANIFEST_FILE, dataManifest } from '../training/data-manifest.ts';
 import { gateDecision, type GateDecision, type GateScores } from './gate.ts';
 import { findLocked, readLockedTest } from './locked-test.ts';
+import { retrainSplit } from './retrain-split.ts';
 
 const TRAINABLE = (it: DatasetItem) => it.label != null && (it.split == null || ['train', 'val', 'validation'].includes(it.split));
 
@@ -91,10 +92,19 @@ export async function retrainModel(req: RetrainRequest): Promise<RetrainOutcome>
   items.push(...added);
   const leak = findLocked(locked, items);
   if (leak) throw new Error(`${leak.path}: this image is in the locked test set (same content); remove it from the training data`);
-  const split = stratifiedSplit(items, req.holdoutFraction, req.seed);
+  const fitted = await modelFittedHashes(stored, { modelsDir: req.modelsDir });
+  for (const u of fitted.unchecked) log(`note: training data of ${u} unknown, so images it was fitted on may land in the selection set`);
+  const split = retrainSplit(items, fitted.hashes, req.holdoutFraction, req.seed);
+  if (split.keptInFit) log(`${split.keptInFit} images ${md.id} was already fitted on stay in fit; the selection set is drawn from the others`);
+  const selLabels = new Set(split.selection.map(labelOf));
+  if (selLabels.size < 2) {
+    const unseen = items.length - split.keptInFit;
+    throw new Error(`${req.addFolder}: the retrain's selection set (a ${Math.round(req.holdoutFraction * 100)}% hold-out of the ${unseen} images ${md.id} was not fitted on${split.keptInFit ? `; ${split.keptInFit} others it was fitted on are kept for fitting` : ''}) `
+      + `has no ${selLabels.has(1) ? 'NORMAL' : selLabels.has(0) ? 'PNEUMONIA' : 'NORMAL or PNEUMONIA'} image: add more new labelled images of both classes, or raise --holdout (at most 0.5)`);
+  }
   const toLoad = (xs: DatasetItem[]) => xs.map((it) => ({ path: it.path, label: labelOf(it) }));
-  const fitData = await loadImages(toLoad(split.train), md.input);
-  const selData = await loadImages(toLoad(split.holdout), md.input);
+  const fitData = await loadImages(toLoad(split.fit), md.input);
+  const selData = await loadImages(toLoad(split.selection), md.input);
   const pos = fitData.labels.filter((l) => l === 1).length;
   const neg = fitData.labels.length - pos;
   if (!pos || !neg) throw new Error(`${req.addFolder}: fine-tuning needs images of both classes (found ${neg} NORMAL, ${pos} PNEUMONIA)`);
@@ -115,7 +125,8 @@ export async function retrainModel(req: RetrainRequest): Promise<RetrainOutcome>
   const rawSel = Array.from(predictArrays(model, selData.pixels, height, width, channels));
   const op = md.operatingPoint;
   const rule = op ? (op.rule === 'youden' ? { kind: 'youden' as const } : { kind: op.rule, target: op.target ?? 0.9 }) : null;
-  const selName = `the selection set of the retrain (seeded ${Math.round(req.holdoutFraction * 100)}% hold-out of old + new data)`;
+  const drawnFrom = split.keptInFit ? `the old + new images ${md.id} was not fitted on` : 'old + new data';
+  const selName = `the selection set of the retrain (seeded ${Math.round(req.holdoutFraction * 100)}% hold-out of ${drawnFrom})`;
   // A calibrated model stays calibrated: the same method is refitted on the retrain's selection set, then the threshold is chosen on it.
   const refit = rule ? withOperatingPoint(md, { rule, calibrate: md.calibration?.method, dataset: selName, labels: selData.labels, rawProbabilities: rawSel }) : null;
   const calibration = refit?.metadata.calibration;
