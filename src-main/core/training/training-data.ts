@@ -57,12 +57,16 @@ export function labelOf(item: { path: string; label: string | null }): number {
   return i;
 }
 
-/** At most `max` items per label, a seeded stratified subset. */
+/** `max` items of each label (all of a label that has fewer), a seeded subset, in input order. */
 export function capPerClass<T extends { label: string | null }>(items: T[], max: number, seed: number): T[] {
-  const { holdout } = stratifiedSplit(items, Math.min(1, (max * 2) / Math.max(1, items.length)), seed);
   const byClass = new Map<string, T[]>();
-  for (const it of holdout) byClass.set(String(it.label), [...(byClass.get(String(it.label)) ?? []), it]);
-  return [...byClass.values()].flatMap((v) => v.slice(0, max));
+  for (const it of items) byClass.set(String(it.label), [...(byClass.get(String(it.label)) ?? []), it]);
+  const kept = new Set<T>();
+  for (const list of byClass.values()) {
+    const picked = list.length <= max ? list : stratifiedSplit(list, max / list.length, seed).holdout.slice(0, max);
+    for (const it of picked) kept.add(it);
+  }
+  return items.filter((it) => kept.has(it));
 }
 
 function countByClass(labels: readonly number[]): Record<string, number> {
