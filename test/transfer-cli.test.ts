@@ -78,3 +78,19 @@ test('a transfer run stopped twice (after caching features, then in fine-tuning)
   const worst = maxRelativeWeightDiff(path.join(env.CXR_HOME, 'models', 'resumed'), path.join(env.CXR_HOME, 'models', 'straight'));
   assert.ok(worst <= 1e-4, `resumed and uninterrupted weights differ (max rel. diff ${worst})`);
 });
+
+test('transfer from a stored model refuses a selection set holding images that model was fitted on, and runs on its own split', { skip: data.skip }, async () => {
+  const small = ['--max-per-class', '8', '--epochs', '1', '--seed', '5', '--workers', '1'];
+  const src = await cxr(['train', data.dir, '--id', 'src', '--architecture', 'bn-cnn', '--filters', '8,16', '--input-size', '64', ...small], env);
+  assert.equal(src.code, 0, src.stderr);
+  const topology = JSON.parse(readFileSync(path.join(env.CXR_HOME, 'models', 'src', 'model.json'), 'utf8')).modelTopology;
+  const layers = (topology.model_config ?? topology).config.layers as Array<{ class_name: string; config: { name: string } }>;
+  const conv = layers.filter((l) => l.class_name === 'Conv2D').at(-1)!.config.name;
+  const base = ['train', data.dir, '--base', 'src', '--cut-at', conv, '--freeze-base', ...small];
+  // Same capped images (same seed), split with another hold-out: some of src's fit images land in this run's selection set.
+  const leaky = await cxr([...base, '--id', 'leaky', '--holdout', '0.4'], env);
+  assert.equal(leaky.code, 1, leaky.stderr);
+  assert.match(leaky.stderr, /base model "src" was trained on \d+ of this run's \d+ selection images \(e\.g\. .*\): [^]*Use the split it was trained with \(--seed 5 --holdout 0\.15 --max-per-class 8\)/);
+  const same = await cxr([...base, '--id', 'fromsrc'], env);
+  assert.equal(same.code, 0, same.stderr);
+});

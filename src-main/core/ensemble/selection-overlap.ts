@@ -3,7 +3,7 @@
 // what they were fitted on in training-data.csv (content sha256 per image), so the check is by content.
 import path from 'node:path';
 import type { ModelMetadata } from '../../../src-shared/types.ts';
-import { fittedHashes } from '../models/fitted-images.ts';
+import { fittedHashes, splitFlags } from '../models/fitted-images.ts';
 import { DATA_MANIFEST_FILE } from '../training/data-manifest.ts';
 
 /** A member as the overlap check sees it. */
@@ -34,13 +34,8 @@ export function checkSelectionOverlap(
     }
     const hits = selection.sha256.flatMap((h, i) => (fitted.has(h) ? [selection.paths[i]] : []));
     if (hits.length === 0) continue;
-    const h = t?.hyperparameters ?? {};
-    const flags = [
-      t?.seed !== undefined ? `--seed ${t.seed}` : '',
-      typeof h.holdoutFraction === 'number' ? `--holdout ${h.holdoutFraction}` : '',
-      typeof h.maxPerClass === 'number' ? `--max-per-class ${h.maxPerClass}` : '',
-    ].filter(Boolean);
-    const same = flags.length ? ` (it was trained with ${flags.join(' ')}; pass the same to cxr ensemble)` : '';
+    const flags = splitFlags(m.metadata);
+    const same = flags ? ` (it was trained with ${flags}; pass the same to cxr ensemble)` : '';
     throw new Error(
       `member "${m.metadata.id}" was trained on ${hits.length} of the ${selection.sha256.length} selection images of ${selectFolder} (e.g. ${hits[0]}): `
       + `its scores and the ensemble's threshold would be optimistic. Select on images none of the members was trained on${same}, or leave out --select.`,

@@ -3,6 +3,7 @@
 // threshold or selecting on training images, and to flag evaluations that include them.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { ModelMetadata } from '../../../src-shared/types.ts';
 import { parseCsv } from '../history/csv.ts';
 import { DATA_MANIFEST_FILE } from '../training/data-manifest.ts';
 import { listModels, type StoredModel, type StoreOptions } from './store.ts';
@@ -37,4 +38,15 @@ export async function modelFittedHashes(stored: StoredModel, opts: StoreOptions 
     else unchecked.push(`member ${m.id} v${m.version} (${found ? `no ${DATA_MANIFEST_FILE}` : 'not in the model store'})`);
   }
   return { hashes, unchecked };
+}
+
+/** The split flags a model was trained with (`--seed S --holdout F --max-per-class N`, those recorded), or ''. */
+export function splitFlags(md: ModelMetadata): string {
+  const t = md.training;
+  const h = t?.hyperparameters ?? {};
+  return [
+    t?.seed !== undefined ? `--seed ${t.seed}` : '',
+    typeof h.holdoutFraction === 'number' ? `--holdout ${h.holdoutFraction}` : '',
+    typeof h.maxPerClass === 'number' ? `--max-per-class ${h.maxPerClass}` : '',
+  ].filter(Boolean).join(' ');
 }

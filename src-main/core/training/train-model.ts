@@ -8,7 +8,8 @@ import { defaultWorkers, effectiveWorkers } from './parallel/workers-option.ts';
 import { chooseThreshold, summarise } from '../evaluation/metrics.ts';
 import { renderModelCard } from '../models/model-card.ts';
 import { userModelsDir } from '../models/paths.ts';
-import { saveModel } from '../models/store.ts';
+import { modelFittedHashes, splitFlags } from '../models/fitted-images.ts';
+import { saveModel, type StoredModel } from '../models/store.ts';
 import { checkpointDir, readCheckpoint, removeCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import { fitModel, predictArrays, type FitState, type TrainProgress } from './fit.ts';
 import { CLASS_NAMES, loadTrainingData } from './training-data.ts';
@@ -81,6 +82,7 @@ export async function trainAndSave(req: TrainRequest): Promise<{ metadata: Model
   const fitData = data.fit;
   const selData = data.selection;
   for (const f of failures) log(`skipped ${f.path}: ${f.reason}`);
+  if (tm?.stored) await assertBaseNotFittedOnSelection(tm.stored, selData, req, log);
   const pos = fitData.labels.filter((l) => l === 1).length;
   const neg = fitData.labels.length - pos;
   if (pos === 0 || neg === 0) throw new Error(`${req.dataRoot}: training needs images of both classes (found ${neg} NORMAL, ${pos} PNEUMONIA)`);
@@ -155,4 +157,19 @@ export async function trainAndSave(req: TrainRequest): Promise<{ metadata: Model
   model.dispose();
   await removeCheckpoint(ckDir);
   return { metadata: saved, dir, failures };
+}
+
+/**
+ * A transfer run from a stored model must not select on images that model was fitted on: the base already
+ * knows them, so the epoch choice and threshold would be optimistic. Throws naming the base, the count, an
+ * example and the split flags to reuse.
+ */
+async function assertBaseNotFittedOnSelection(stored: StoredModel, sel: { sha256: string[]; paths: string[] }, req: TrainRequest, log: (l: string) => void): Promise<void> {
+  const fitted = await modelFittedHashes(stored, { modelsDir: req.modelsDir });
+  for (const u of fitted.unchecked) log(`note: training data of base ${u} unknown, so whether it was fitted on this run's selection images was not checked`);
+  const hits = sel.sha256.flatMap((h, i) => (fitted.hashes.has(h) ? [sel.paths[i]] : []));
+  if (!hits.length) return;
+  const flags = splitFlags(stored.metadata);
+  throw new Error(`base model "${stored.metadata.id}" was trained on ${hits.length} of this run's ${sel.sha256.length} selection images (e.g. ${hits[0]}): `
+    + `the epoch and threshold would be chosen on images the network already knows. Use the split it was trained with${flags ? ` (${flags})` : ''}, or data it never saw.`);
 }

@@ -2,7 +2,7 @@
 // or any stored/imported model cut at a named layer, with a new head: GAP → Dropout → Dense(sigmoid).
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { InputSpec, ResizeMode } from '../../../src-shared/types.ts';
-import { loadStoredModel, resolveModel } from '../models/store.ts';
+import { loadStoredModel, resolveModel, type StoredModel } from '../models/store.ts';
 import { cutModel } from './cut-model.ts';
 import { keepBatchNormInInference } from '../training/batch-norm-mode.ts';
 import { loadNsfwMobileNetV2, MOBILENET_V2_CUT } from './mobilenet-v2.ts';
@@ -32,9 +32,11 @@ export interface TransferModel {
   /** Where the backbone came from, for metadata. */
   source: string;
   cutAt: string;
+  /** The stored model the backbone was cut from (absent for mobilenetv2 and vgg19). */
+  stored?: StoredModel;
 }
 
-async function loadBase(req: BackboneRequest, log: (l: string) => void): Promise<{ base: tfl.LayersModel; channels: 1 | 3; scaling: InputSpec['scaling']; size: number; source: string; cutAt: string }> {
+async function loadBase(req: BackboneRequest, log: (l: string) => void): Promise<{ base: tfl.LayersModel; channels: 1 | 3; scaling: InputSpec['scaling']; size: number; source: string; cutAt: string; stored?: StoredModel }> {
   if (req.base === 'mobilenetv2') {
     const size = req.inputSize ?? 224;
     const full = await loadNsfwMobileNetV2();
@@ -66,7 +68,7 @@ async function loadBase(req: BackboneRequest, log: (l: string) => void): Promise
   const size = req.inputSize ?? stored.metadata.input.height;
   try {
     const base = await cutModel(full, req.cutAt, size, `model "${stored.metadata.id}" (${stored.dir})`);
-    return { base, channels: stored.metadata.input.channels, scaling: stored.metadata.input.scaling, size, source: `stored model ${stored.metadata.id} v${stored.metadata.version}`, cutAt: req.cutAt };
+    return { base, channels: stored.metadata.input.channels, scaling: stored.metadata.input.scaling, size, source: `stored model ${stored.metadata.id} v${stored.metadata.version}`, cutAt: req.cutAt, stored };
   } finally {
     full.dispose();
   }
@@ -74,7 +76,7 @@ async function loadBase(req: BackboneRequest, log: (l: string) => void): Promise
 
 /** Loads the backbone, cuts it, and adds the new head (GAP → Dropout → Dense sigmoid); BN layers of the base stay in inference mode. */
 export async function buildTransferModel(req: BackboneRequest, log: (l: string) => void = () => {}): Promise<TransferModel> {
-  const { base, channels, scaling, size, source, cutAt } = await loadBase(req, log);
+  const { base, channels, scaling, size, source, cutAt, stored } = await loadBase(req, log);
   if (base.outputs[0].shape.length !== 4) throw new Error(`layer "${cutAt}" does not output feature maps (shape [${base.outputs[0].shape}]); cut at a convolutional layer`);
   const baseLayerNames = base.layers.filter((l) => l.getClassName() !== 'InputLayer').map((l) => l.name);
   let x = tfl.layers.globalAveragePooling2d({ name: 'head_gap' }).apply(base.outputs[0]) as tfl.SymbolicTensor;
@@ -82,5 +84,5 @@ export async function buildTransferModel(req: BackboneRequest, log: (l: string) 
   const out = tfl.layers.dense({ units: 1, activation: 'sigmoid', name: 'head_output', kernelInitializer: tfl.initializers.glorotUniform({ seed: req.seed }) }).apply(x) as tfl.SymbolicTensor;
   const model = tfl.model({ inputs: base.inputs, outputs: out, name: `transfer_${req.base.replace(/\W/g, '_')}` });
   keepBatchNormInInference(model, baseLayerNames);
-  return { model, input: { height: size, width: size, channels, resize: req.resize, scaling }, baseLayerNames, source, cutAt };
+  return { model, input: { height: size, width: size, channels, resize: req.resize, scaling }, baseLayerNames, source, cutAt, stored };
 }
