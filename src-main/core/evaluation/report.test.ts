@@ -62,9 +62,12 @@ test('report.html is self-contained: CSP meta, inline SVG charts, no scripts or 
 });
 
 test('report.html opens in headless Chromium without console errors', { skip: chromiumSkip }, async () => {
-  const { html } = await writeEvaluationReport(path.join(tmp.dir, 'browser'), sample());
+  const flagged = { ...sample() };
+  flagged.dataset = { ...flagged.dataset, trainedOn: { images: 1, examples: ['e<script>.png'] } };
+  const { html } = await writeEvaluationReport(path.join(tmp.dir, 'browser'), flagged);
   const problems = await openInChromium(html, async (page) => {
     assert.equal(await page.locator('svg').count() >= 5, true);
+    assert.match(await page.locator('p.warning').innerText(), /Optimistic: the model was trained on 1 of these 5 images \(e\.g\. e<script>\.png\)/);
   });
   assert.deepEqual(problems, []);
 });
