@@ -5,14 +5,15 @@ import path from 'node:path';
 import type { FileFailure, ModelMetadata } from '../../../src-shared/types.ts';
 import { brierScore } from '../evaluation/calibration.ts';
 import { auc, chooseThreshold, summarise } from '../evaluation/metrics.ts';
+import { modelFittedHashes } from '../models/fitted-images.ts';
 import { renderModelCard } from '../models/model-card.ts';
 import { userModelsDir } from '../models/paths.ts';
-import { loadStoredModel, resolveModel, saveModel } from '../models/store.ts';
+import { loadStoredModel, resolveModel, saveModel, type StoredModel } from '../models/store.ts';
 import { predictArrays } from '../training/fit.ts';
 import { loadImages } from '../training/load-images.ts';
 import { CLASS_NAMES, folderSplit, toLoadable } from '../training/training-data.ts';
 import { buildEnsemble, type EnsembleMember } from './build-ensemble.ts';
-import { checkSelectionOverlap } from './selection-overlap.ts';
+import { checkSelectionOverlap, type OverlapMember } from './selection-overlap.ts';
 
 /** What `cxr ensemble` asks for. */
 export interface EnsembleRequest {
@@ -45,12 +46,12 @@ const fmt = (s: { auc: number; brier: number }): string => `AUC ${s.auc.toFixed(
 /** Builds, scores and saves the ensemble; returns its metadata, folder, per-member scores and skipped files. */
 export async function makeEnsemble(req: EnsembleRequest): Promise<{ metadata: ModelMetadata; dir: string; scores: EnsembleScores | null; failures: FileFailure[] }> {
   const log = req.log ?? (() => {});
-  const members: Array<EnsembleMember & { dir: string }> = [];
+  const members: Array<EnsembleMember & { stored: StoredModel }> = [];
   let built: Awaited<ReturnType<typeof buildEnsemble>> | undefined;
   try {
     for (const ref of req.members) {
       const stored = await resolveModel(ref, { modelsDir: req.modelsDir });
-      members.push({ model: await loadStoredModel(stored), metadata: stored.metadata, dir: stored.dir });
+      members.push({ model: await loadStoredModel(stored), metadata: stored.metadata, stored });
     }
     const ids = members.map((m) => m.metadata.id);
     if (new Set(ids).size !== ids.length) throw new Error(`the same model is named twice (${ids.join(', ')}); an ensemble combines different models`);
@@ -67,7 +68,9 @@ export async function makeEnsemble(req: EnsembleRequest): Promise<{ metadata: Mo
       const sel = await loadImages(toLoadable(split.selection), input, { onProgress: (d, t) => d % 100 === 0 && log(`decoded ${d}/${t}`) });
       failures.push(...sel.failures);
       for (const f of sel.failures) log(`skipped ${f.path}: ${f.reason}`);
-      for (const line of checkSelectionOverlap(members, sel, req.select, req)) log(line);
+      const withFitted: OverlapMember[] = [];
+      for (const m of members) withFitted.push({ metadata: m.metadata, fitted: await modelFittedHashes(m.stored, { modelsDir: req.modelsDir }) });
+      for (const line of checkSelectionOverlap(withFitted, sel, req.select, req)) log(line);
       const probs = Array.from(predictArrays(model, sel.pixels, input.height, input.width, input.channels));
       // Each member's logit inside the ensemble graph (sub-models share the ensemble's weights: never dispose them).
       const memberScores = members.map((m, i) => {

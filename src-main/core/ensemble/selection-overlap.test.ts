@@ -3,17 +3,20 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import type { ModelMetadata } from '../../../src-shared/types.ts';
+import { fittedHashes } from '../models/fitted-images.ts';
 import { tempDir } from '../test-support.ts';
 import { checkSelectionOverlap } from './selection-overlap.ts';
 
 const tmp = tempDir();
 after(() => tmp.cleanup());
 
+/** A member folder with `csv` as its training-data.csv (none when null), as modelFittedHashes reads a plain model. */
 function member(id: string, csv: string | null, training?: Partial<NonNullable<ModelMetadata['training']>>) {
   const dir = path.join(tmp.dir, id);
   mkdirSync(dir, { recursive: true });
   if (csv !== null) writeFileSync(path.join(dir, 'training-data.csv'), csv);
-  return { dir, metadata: { id, training } as unknown as ModelMetadata };
+  const hashes = fittedHashes(dir);
+  return { metadata: { id, training } as unknown as ModelMetadata, fitted: { hashes: hashes ?? new Set<string>(), unchecked: hashes ? [] : [`${id} (no training-data.csv)`] } };
 }
 
 const manifest = 'part,label,sha256,path\r\nfit,NORMAL,aa,/d/train/NORMAL/a.jpeg\r\nfit,PNEUMONIA,bb,/d/train/PNEUMONIA/b.jpeg\r\nselection,NORMAL,cc,/d/val/NORMAL/c.jpeg\r\n';
@@ -28,7 +31,7 @@ test('a member fitted on a selection image is refused, naming it, the count, an 
 test('a member selected (not fitted) on the same images passes; one without a manifest is reported, not refused', () => {
   const clean = member('clean', 'part,label,sha256,path\r\nfit,NORMAL,aa,/x\r\nselection,NORMAL,cc,/y\r\n');
   const unknown = member('imported', null);
-  assert.deepEqual(checkSelectionOverlap([clean, unknown], selection, 'data'), ['member "imported" has no training-data.csv: whether it was trained on selection images cannot be checked']);
+  assert.deepEqual(checkSelectionOverlap([clean, unknown], selection, 'data'), ['member "imported": training data of imported (no training-data.csv) unknown, so whether it was trained on selection images cannot be checked']);
 });
 
 test('an .npz member is reported unless its --exclude-near folders cover the selection folder', () => {

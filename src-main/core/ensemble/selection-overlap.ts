@@ -1,15 +1,15 @@
 // An ensemble's selection set must be new to every member: a member fitted on some of those images scores
 // too well there, and the ensemble's selection metrics and threshold would be optimistic. Members record
-// what they were fitted on in training-data.csv (content sha256 per image), so the check is by content.
+// what they were fitted on in training-data.csv (content sha256 per image; an ensemble member, its members'),
+// so the check is by content (models/fitted-images.ts).
 import path from 'node:path';
 import type { ModelMetadata } from '../../../src-shared/types.ts';
-import { fittedHashes, splitFlags } from '../models/fitted-images.ts';
-import { DATA_MANIFEST_FILE } from '../training/data-manifest.ts';
+import { splitFlags } from '../models/fitted-images.ts';
 
-/** A member as the overlap check sees it. */
+/** A member as the overlap check sees it: its metadata and what it was fitted on (modelFittedHashes). */
 export interface OverlapMember {
   metadata: ModelMetadata;
-  dir: string;
+  fitted: { hashes: ReadonlySet<string>; unchecked: readonly string[] };
 }
 
 /**
@@ -23,16 +23,12 @@ export function checkSelectionOverlap(
 ): string[] {
   const unknown: string[] = [];
   for (const m of members) {
-    const fitted = fittedHashes(m.dir);
-    if (!fitted) {
-      unknown.push(`member "${m.metadata.id}" has no ${DATA_MANIFEST_FILE}: whether it was trained on selection images cannot be checked`);
-      continue;
-    }
+    for (const u of m.fitted.unchecked) unknown.push(`member "${m.metadata.id}": training data of ${u} unknown, so whether it was trained on selection images cannot be checked`);
     const t = m.metadata.training;
     if (t?.dataRoot?.toLowerCase().endsWith('.npz') && !nearExcluded(t.hyperparameters?.excludedNear, selectFolder, split)) {
       unknown.push(`member "${m.metadata.id}" was trained on array images (${path.basename(t.dataRoot)}), which cannot match the selection files by content, without --exclude-near ${selectFolder}: copies of selection images at its size may be in its training data`);
     }
-    const hits = selection.sha256.flatMap((h, i) => (fitted.has(h) ? [selection.paths[i]] : []));
+    const hits = selection.sha256.flatMap((h, i) => (m.fitted.hashes.has(h) ? [selection.paths[i]] : []));
     if (hits.length === 0) continue;
     const flags = splitFlags(m.metadata);
     const same = flags ? ` (it was trained with ${flags}; pass the same to cxr ensemble)` : '';
