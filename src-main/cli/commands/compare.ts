@@ -37,7 +37,7 @@ spread of their probabilities. A file any model cannot score is reported and lef
       stored.push(s);
     }
     const folder = path.resolve(values.on);
-    const scan = await scanDataset(folder, { hash: true });
+    const scan = await scanDataset(folder, { hash: false });
     const ids = stored.map((s) => s.metadata.id);
     const scored: ScoredModel[] = [];
     for (const s of stored) {
@@ -51,8 +51,8 @@ spread of their probabilities. A file any model cannot score is reported and lef
         throw new Error(`${values.on}: model ${name} cannot score this folder: ${(e as Error).message}`);
       }
       const fitted = await modelFittedHashes(s, { modelsDir: values['models-dir'] });
-      const trainedOn = scan.items.filter((it) => it.sha256 && fitted.hashes.has(it.sha256)).length;
-      if (trainedOn) io.err(`warning: ${name} was trained on ${trainedOn} of these ${scan.items.length} images: its figures are optimistic, and the comparison unfair to the others`);
+      const trainedOn = r.sha256.filter((h) => fitted.hashes.has(h)).length;
+      if (trainedOn) io.err(`warning: ${name} was trained on ${trainedOn} of these ${r.sha256.length} images: its figures are optimistic, and the comparison unfair to the others`);
       scored.push({
         name, id: md.id, version: md.version, dir: s.dir, threshold: md.threshold, positiveClass: md.positiveClass,
         negativeClass: md.classNames.find((c) => c !== md.positiveClass) ?? 'NEGATIVE', ...r, trainedOn,
