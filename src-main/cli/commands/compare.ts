@@ -6,7 +6,7 @@ import { compareModels, comparisonJson, type ScoredModel } from '../../core/comp
 import { writeComparison } from '../../core/compare/compare-html.ts';
 import { scanDataset } from '../../core/dataset/scan.ts';
 import { scoreItems } from '../../core/evaluation/score-folder.ts';
-import { modelFittedHashes } from '../../core/models/fitted-images.ts';
+import { fittedPaths, modelFittedHashes } from '../../core/models/fitted-images.ts';
 import { resolveModel, type StoredModel } from '../../core/models/store.ts';
 
 const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : 'n/a');
@@ -51,7 +51,7 @@ spread of their probabilities. A file any model cannot score is reported and lef
         throw new Error(`${values.on}: model ${name} cannot score this folder: ${(e as Error).message}`);
       }
       const fitted = await modelFittedHashes(s, { modelsDir: values['models-dir'] });
-      const trainedOn = r.sha256.filter((h) => fitted.hashes.has(h)).length;
+      const trainedOn = fittedPaths(fitted.hashes, r).length;
       if (trainedOn) io.err(`warning: ${name} was trained on ${trainedOn} of these ${r.sha256.length} images: its figures are optimistic, and the comparison unfair to the others`);
       scored.push({
         name, id: md.id, version: md.version, dir: s.dir, threshold: md.threshold, positiveClass: md.positiveClass,

@@ -4,7 +4,7 @@
 // so the check is by content (models/fitted-images.ts).
 import path from 'node:path';
 import type { ModelMetadata } from '../../../src-shared/types.ts';
-import { splitFlags } from '../models/fitted-images.ts';
+import { fittedPaths, splitFlags } from '../models/fitted-images.ts';
 
 /** A member as the overlap check sees it: its metadata and what it was fitted on (modelFittedHashes). */
 export interface OverlapMember {
@@ -28,7 +28,7 @@ export function checkSelectionOverlap(
     if (t?.dataRoot?.toLowerCase().endsWith('.npz') && !nearExcluded(t.hyperparameters?.excludedNear, selectFolder, split)) {
       unknown.push(`member "${m.metadata.id}" was trained on array images (${path.basename(t.dataRoot)}), which cannot match the selection files by content, without --exclude-near ${selectFolder}: copies of selection images at its size may be in its training data`);
     }
-    const hits = selection.sha256.flatMap((h, i) => (m.fitted.hashes.has(h) ? [selection.paths[i]] : []));
+    const hits = fittedPaths(m.fitted.hashes, selection);
     if (hits.length === 0) continue;
     const flags = splitFlags(m.metadata);
     const same = flags ? ` (it was trained with ${flags}; pass the same to cxr ensemble)` : '';

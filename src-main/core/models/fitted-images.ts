@@ -40,6 +40,11 @@ export async function modelFittedHashes(stored: StoredModel, opts: StoreOptions 
   return { hashes, unchecked };
 }
 
+/** The paths of those images (parallel `sha256`/`paths` arrays) whose content is in `fitted`, in order. */
+export function fittedPaths(fitted: ReadonlySet<string>, images: { sha256: readonly string[]; paths: readonly string[] }): string[] {
+  return images.sha256.flatMap((h, i) => (fitted.has(h) ? [images.paths[i]] : []));
+}
+
 /** The split flags a model was trained with (`--seed S --holdout F --max-per-class N`, those recorded), or ''. */
 export function splitFlags(md: ModelMetadata): string {
   const t = md.training;

@@ -95,12 +95,12 @@ export async function loadNpzTrainingData(file: string, opts: { excludeNear?: Ar
   const failures: FileFailure[] = [];
   for (const ex of opts.excludeNear ?? []) {
     const set = typeof ex === 'string' ? null : ex;
-    const paths = typeof ex === 'string' ? (await scanDataset(ex)).items.map((it) => it.path) : ex.paths;
+    const folder = set ? set.folder : (ex as string);
+    const paths = set ? set.paths : (await scanDataset(folder)).items.map((it) => it.path);
     const loaded = await loadImages(paths.map((p) => ({ path: p, label: 0 })), input);
     failures.push(...loaded.failures);
     const before = dropped.size;
     for (const px of loaded.pixels) dropped.add(nearest(px, all));
-    const folder = typeof ex === 'string' ? ex : ex.folder;
     excluded.push({ folder, ...(set ? { part: set.part, seed: set.seed, holdout: set.holdout } : {}), images: loaded.pixels.length, dropped: dropped.size - before });
     const what = set ? `selection images of ${folder} (seed ${set.seed}, hold-out ${set.holdout})` : `images of ${folder}`;
     opts.log?.(`left out ${dropped.size - before} array images nearest to the ${loaded.pixels.length} ${what}`);

@@ -8,7 +8,7 @@ import { defaultWorkers, effectiveWorkers } from './parallel/workers-option.ts';
 import { chooseThreshold, summarise } from '../evaluation/metrics.ts';
 import { renderModelCard } from '../models/model-card.ts';
 import { userModelsDir } from '../models/paths.ts';
-import { modelFittedHashes, splitFlags } from '../models/fitted-images.ts';
+import { fittedPaths, modelFittedHashes, splitFlags } from '../models/fitted-images.ts';
 import { saveModel, type StoredModel } from '../models/store.ts';
 import { checkpointDir, readCheckpoint, removeCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import { fitModel, predictArrays, type FitState, type TrainProgress } from './fit.ts';
@@ -107,7 +107,6 @@ export async function trainAndSave(req: TrainRequest): Promise<{ metadata: Model
   delete fingerprint.epochs;
   delete (fingerprint as Record<string, unknown>).workers; // the worker count may change on --resume
   delete (fingerprint as Record<string, unknown>).parallelism;
-  delete (fingerprint as Record<string, unknown>).parallelism;
   let model: tfl.LayersModel;
   let resume: FitState | undefined;
   if (req.resume && !tm) {
@@ -167,7 +166,7 @@ export async function trainAndSave(req: TrainRequest): Promise<{ metadata: Model
 async function assertBaseNotFittedOnSelection(stored: StoredModel, sel: { sha256: string[]; paths: string[] }, req: TrainRequest, log: (l: string) => void): Promise<void> {
   const fitted = await modelFittedHashes(stored, { modelsDir: req.modelsDir });
   for (const u of fitted.unchecked) log(`note: training data of base ${u} unknown, so whether it was fitted on this run's selection images was not checked`);
-  const hits = sel.sha256.flatMap((h, i) => (fitted.hashes.has(h) ? [sel.paths[i]] : []));
+  const hits = fittedPaths(fitted.hashes, sel);
   if (!hits.length) return;
   const flags = splitFlags(stored.metadata);
   throw new Error(`base model "${stored.metadata.id}" was trained on ${hits.length} of this run's ${sel.sha256.length} selection images (e.g. ${hits[0]}): `

@@ -60,7 +60,11 @@ export function labelOf(item: { path: string; label: string | null }): number {
 /** `max` items of each label (all of a label that has fewer), a seeded subset, in input order. */
 export function capPerClass<T extends { label: string | null }>(items: T[], max: number, seed: number): T[] {
   const byClass = new Map<string, T[]>();
-  for (const it of items) byClass.set(String(it.label), [...(byClass.get(String(it.label)) ?? []), it]);
+  for (const it of items) {
+    const list = byClass.get(String(it.label));
+    if (list) list.push(it);
+    else byClass.set(String(it.label), [it]);
+  }
   const kept = new Set<T>();
   for (const list of byClass.values()) {
     const picked = list.length <= max ? list : stratifiedSplit(list, max / list.length, seed).holdout.slice(0, max);
