@@ -16,7 +16,7 @@ const usage = `usage: cxr train <data-folder|data.npz> --id ID [--name NAME] [--
                  [--holdout 0.15] [--patience 8] [--class-weights auto|none|w0,w1] [--no-augment]
                  ${AUGMENT_USAGE}
                  [--max-per-class N] [--resume] [--workers N|auto] [--backend NAME] [--models-dir DIR] [--exclude-near DIR …] [--exclude-near-selection DATA-FOLDER …]
-                 transfer learning: --base mobilenetv2|vgg19|MODEL [--cut-at LAYER] [--base-weights FILE] [--freeze-base]
+                 transfer learning: --base mobilenetv2|inceptionv3|vgg19|MODEL [--cut-at LAYER] [--base-weights FILE] [--freeze-base]
                  [--then-unfreeze-from LAYER | --unfreeze-last-blocks N] [--fine-tune-lr 1e-5] [--fine-tune-epochs 10] [--feature-views 4]
 
 Trains a CNN from scratch on <data-folder> laid out train/{NORMAL,PNEUMONIA} (+ optional val/) or {NORMAL,PNEUMONIA}/.
@@ -33,14 +33,14 @@ command with --resume continues to the same epoch count (optimizer state include
 cached features, the end of phase 1 and every fine-tuning epoch, and resume from the latest of these. Augmentation: rotation and
 shear in degrees, shift as a fraction of the size, zoom/contrast as fractions, brightness and noise (Gaussian sd)
 in scaled pixel units; horizontal flip is off unless --hflip (the heart is on the patient's left).
-Transfer learning (--base): a pretrained conv base (mobilenetv2: nsfwjs's MobileNetV2, shipped, /255, 3 channels;
-vgg19: Keras ImageNet weights from --base-weights vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5, never
+Transfer learning (--base): a pretrained conv base (mobilenetv2 / inceptionv3: nsfwjs's MobileNetV2 / InceptionV3,
+shipped, /255, 3 channels; vgg19: Keras ImageNet weights from --base-weights vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5, never
 downloaded; or a stored model cut at --cut-at LAYER) plus a new head GAP → Dropout → Dense(sigmoid). Phase 1
 (--epochs, --lr) trains only the head when --freeze-base; phase 2 (--fine-tune-epochs, --fine-tune-lr) unfreezes
 the base from --then-unfreeze-from LAYER or its last --unfreeze-last-blocks N blocks. BatchNormalization layers of
 the base always use their moving statistics. With --freeze-base, phase 1 runs the frozen base once per cached
 view of each image (the plain image + --feature-views minus 1 augmented views; 0 = run it on every batch, slow)
-and trains the head on the cached features. --input-size defaults to 224 (32–512); grayscale is replicated to RGB.
+and trains the head on the cached features. --input-size defaults to the base's own size (224; inceptionv3 299; 32–512); grayscale is replicated to RGB.
 --workers N|auto (default auto = every core, at most 4): data-parallel training on the wasm/cpu backends, the main thread
 plus N-1 worker threads each computing the gradient of a share of every batch (ignored on the native tensorflow
 backends; fewer when free memory is short, said in the log). Without dropout/BatchNorm it equals 1 worker up to
@@ -60,7 +60,7 @@ function transferFromFlags(values: Flags): NonNullable<TrainRequest['transfer']>
   const base = str('base');
   if (!base) {
     const stray = ['cut-at', 'base-weights', 'freeze-base', 'then-unfreeze-from', 'unfreeze-last-blocks', 'fine-tune-lr', 'fine-tune-epochs', 'feature-views'].find((k) => values[k] !== undefined);
-    if (stray) throw new UsageError(`--${stray} needs --base mobilenetv2|vgg19|MODEL`);
+    if (stray) throw new UsageError(`--${stray} needs --base mobilenetv2|inceptionv3|vgg19|MODEL`);
     return undefined;
   }
   if (values.architecture !== undefined) throw new UsageError('--architecture and --base exclude each other');

@@ -1,21 +1,21 @@
-// Backbones for transfer learning: nsfwjs's MobileNetV2, VGG19 (Keras ImageNet weights from the user),
+// Backbones for transfer learning: nsfwjs's MobileNetV2 and InceptionV3, VGG19 (Keras ImageNet weights from the user),
 // or any stored/imported model cut at a named layer, with a new head: GAP → Dropout → Dense(sigmoid).
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { InputSpec, ResizeMode } from '../../../src-shared/types.ts';
 import { loadStoredModel, resolveModel, type StoredModel } from '../models/store.ts';
 import { cutModel } from './cut-model.ts';
 import { keepBatchNormInInference } from '../training/batch-norm-mode.ts';
-import { loadNsfwMobileNetV2, MOBILENET_V2_CUT } from './mobilenet-v2.ts';
+import { loadNsfwModel, NSFW_BACKBONES } from './nsfwjs-models.ts';
 import { buildVgg19, loadVgg19Weights, VGG19_CUT } from './vgg19.ts';
 
 /** What backbone to use, as `cxr train --base …` gives it. */
 export interface BackboneRequest {
-  /** `mobilenetv2`, `vgg19`, or the id/folder of a stored model. */
+  /** `mobilenetv2`, `inceptionv3`, `vgg19`, or the id/folder of a stored model. */
   base: string;
   cutAt?: string;
   /** VGG19: the Keras weight file. */
   baseWeights?: string;
-  /** Square input size (default: 224, or the stored model's size). */
+  /** Square input size (default: the backbone's own, 224 or 299, or the stored model's size). */
   inputSize?: number;
   resize: ResizeMode;
   seed: number;
@@ -32,18 +32,20 @@ export interface TransferModel {
   /** Where the backbone came from, for metadata. */
   source: string;
   cutAt: string;
-  /** The stored model the backbone was cut from (absent for mobilenetv2 and vgg19). */
+  /** The stored model the backbone was cut from (absent for the built-in backbones). */
   stored?: StoredModel;
 }
 
 async function loadBase(req: BackboneRequest, log: (l: string) => void): Promise<{ base: tfl.LayersModel; channels: 1 | 3; scaling: InputSpec['scaling']; size: number; source: string; cutAt: string; stored?: StoredModel }> {
-  if (req.base === 'mobilenetv2') {
-    const size = req.inputSize ?? 224;
-    const full = await loadNsfwMobileNetV2();
-    const cutAt = req.cutAt ?? MOBILENET_V2_CUT;
+  if (req.base === 'mobilenetv2' || req.base === 'inceptionv3') {
+    const b = NSFW_BACKBONES[req.base];
+    const size = req.inputSize ?? b.size;
+    const full = await loadNsfwModel(b);
+    const cutAt = req.cutAt ?? b.cutAt;
     try {
-      const base = await cutModel(full, cutAt, size, 'MobileNetV2 (nsfwjs)');
-      return { base, channels: 3, scaling: 'scale255', size, source: 'nsfwjs MobileNetV2 (alpha 1.0; ImageNet-initialised, fine-tuned by nsfwjs; MIT)', cutAt };
+      const base = await cutModel(full, cutAt, size, `${b.label} (nsfwjs)`);
+      const source = req.base === 'mobilenetv2' ? 'nsfwjs MobileNetV2 (alpha 1.0; ImageNet-initialised, fine-tuned by nsfwjs; MIT)' : 'nsfwjs InceptionV3 (ImageNet-initialised, fine-tuned by nsfwjs; MIT)';
+      return { base, channels: 3, scaling: 'scale255', size, source, cutAt };
     } finally {
       full.dispose();
     }

@@ -9,7 +9,7 @@ import { tempDir } from '../test-support.ts';
 import type { FitOptions } from '../training/fit.ts';
 import { buildTransferModel } from './backbone.ts';
 import { cutModel } from './cut-model.ts';
-import { paramCounts } from './freeze.ts';
+import { firstLayerOfLastBlocks, paramCounts } from './freeze.ts';
 import { extractFeatures, splitAtHead } from './feature-cache.ts';
 import { fitTwoPhase } from './two-phase.ts';
 import { buildVgg19, loadVgg19Weights } from './vgg19.ts';
@@ -29,6 +29,28 @@ test('MobileNetV2 backbone loads from the nsfwjs package with the expected shape
   assert.equal(tm.cutAt, 'out_relu');
   assert.ok(!tm.baseLayerNames.some((n) => n.startsWith('dense') || n.startsWith('head_')));
   const p = tf.tidy(() => (tm.model.predict(tf.fill([1, 96, 96, 3], 0.5)) as tf.Tensor).dataSync()[0]);
+  assert.ok(p > 0 && p < 1);
+  tm.model.dispose();
+});
+
+test('InceptionV3 backbone loads all six nsfwjs weight shards, defaults to 299 px and cuts at mixed10', async () => {
+  await initEngine({ backend: 'wasm' });
+  const full = await buildTransferModel({ base: 'inceptionv3', resize: 'crop', seed: 1 });
+  assert.equal(full.input.height, 299);
+  assert.equal(full.cutAt, 'mixed10');
+  assert.deepEqual(full.model.getLayer('mixed10').outputShape, [null, 8, 8, 2048]);
+  // Weights really came from the shards (not initialisers): the last BN's moving variance is not all ones.
+  const bn = full.model.getLayer('batch_normalization_94').getWeights();
+  const variance = bn[bn.length - 1].dataSync();
+  full.model.dispose();
+  assert.ok(variance.some((v) => Math.abs(v - 1) > 1e-3), 'moving variance still at its initial value');
+  const tm = await buildTransferModel({ base: 'inceptionv3', inputSize: 75, resize: 'crop', seed: 1 });
+  assert.deepEqual(tm.model.getLayer('mixed10').outputShape, [null, 1, 1, 2048]);
+  assert.ok(tm.source.includes('InceptionV3'));
+  // --unfreeze-last-blocks counts Inception blocks (ending at mixed0 … mixed10): the last 2 start right after mixed8.
+  assert.equal(firstLayerOfLastBlocks(tm.model, tm.baseLayerNames, 2), tm.baseLayerNames[tm.baseLayerNames.indexOf('mixed8') + 1]);
+  assert.throws(() => firstLayerOfLastBlocks(tm.model, tm.baseLayerNames, 12), /11 Inception blocks/);
+  const p = tf.tidy(() => (tm.model.predict(tf.fill([1, 75, 75, 3], 0.5)) as tf.Tensor).dataSync()[0]);
   assert.ok(p > 0 && p < 1);
   tm.model.dispose();
 });
