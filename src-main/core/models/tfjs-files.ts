@@ -3,6 +3,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { sha256Hex } from '../fs/atomic-write.ts';
+import { withBatchNormScale } from './batch-norm-scale.ts';
 
 /** The shape of a tfjs `model.json`. */
 interface ModelJson {
@@ -46,10 +47,10 @@ export async function readModelArtifacts(dir: string): Promise<{ artifacts: tf.i
   };
 }
 
-/** Loads a tfjs layers model from a folder. */
+/** Loads a tfjs layers model from a folder (BatchNorm layers without scale get a scale of ones, see batch-norm-scale.ts). */
 export async function loadLayersModelFromDir(dir: string): Promise<{ model: tfl.LayersModel; weightsSha256: string }> {
   const { artifacts, weightsSha256 } = await readModelArtifacts(dir);
-  const model = await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
+  const model = await tfl.loadLayersModel(tf.io.fromMemory(withBatchNormScale(artifacts)));
   return { model, weightsSha256 };
 }
 

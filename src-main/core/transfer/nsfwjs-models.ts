@@ -8,6 +8,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { withBatchNormScale } from '../models/batch-norm-scale.ts';
 
 /** A backbone bundled by nsfwjs: its folder, native size, shard count and where its conv base ends. */
 export interface NsfwBackbone {
@@ -37,7 +38,7 @@ export function nsfwModelDir(b: NsfwBackbone): string {
   return path.resolve(path.dirname(main), '..', 'models', b.folder);
 }
 
-/** Loads one of nsfwjs's full layers models (its native input size, its own head) from the installed package. */
+/** Loads one of nsfwjs's full layers models (its native input size, its own head) from the installed package; BatchNorm layers without scale get a scale of ones (see batch-norm-scale.ts). */
 export async function loadNsfwModel(b: NsfwBackbone): Promise<tfl.LayersModel> {
   const dir = nsfwModelDir(b);
   const modelFile = path.join(dir, 'model.min.js');
@@ -52,5 +53,5 @@ export async function loadNsfwModel(b: NsfwBackbone): Promise<tfl.LayersModel> {
   const bytes = Buffer.concat(shards.map((s) => Buffer.from(s as string, 'base64')));
   const weightData = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   const weightSpecs = json.weightsManifest.flatMap((g) => g.weights);
-  return tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData }));
+  return tfl.loadLayersModel(tf.io.fromMemory(withBatchNormScale({ modelTopology: json.modelTopology, weightSpecs, weightData })));
 }
