@@ -45,7 +45,7 @@ test('transfer from MobileNetV2: two phases, counts recorded, the model classifi
 test('transfer flags without --base are a usage error; vgg19 without weights names the file to supply', async () => {
   const r = await cxr(['train', '.', '--id', 'x', '--freeze-base'], env);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /--freeze-base needs --base mobilenetv2\|vgg19\|MODEL/);
+  assert.match(r.stderr, /--freeze-base needs --base mobilenetv2\|inceptionv3\|vgg19\|MODEL/);
   const v = await cxr(['train', '.', '--id', 'v', '--base', 'vgg19', '--max-per-class', '4', '--input-size', '32', '--backend', 'wasm'], env);
   assert.equal(v.code, 1);
   assert.match(v.stderr, /--base vgg19 needs --base-weights FILE: the Keras ImageNet file vgg19_weights_tf_dim_ordering_tf_kernels_notop\.h5/);
