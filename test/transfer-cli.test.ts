@@ -1,6 +1,6 @@
 // End to end: `cxr train --base mobilenetv2` (two-phase transfer) on a tiny seeded subset, then classify.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import type { ModelMetadata } from '../src-shared/types.ts';
@@ -93,4 +93,21 @@ test('transfer from a stored model refuses a selection set holding images that m
   assert.match(leaky.stderr, /base model "src" was trained on \d+ of this run's \d+ selection images \(e\.g\. .*\): [^]*Use the split it was trained with \(--seed 5 --holdout 0\.15 --max-per-class 8\)/);
   const same = await cxr([...base, '--id', 'fromsrc'], env);
   assert.equal(same.code, 0, same.stderr);
+});
+
+test('transfer from InceptionV3: fine-tunes its last Inception block (scale-less BatchNorm) and Grad-CAM explains its last convolution', { skip: data.skip }, async () => {
+  const r = await cxr(['train', data.dir, '--id', 'inc', '--base', 'inceptionv3', '--input-size', '75', '--freeze-base', '--feature-views', '1', '--epochs', '1',
+    '--unfreeze-last-blocks', '1', '--fine-tune-epochs', '1', '--max-per-class', '6', '--seed', '7', '--backend', 'wasm'], env);
+  assert.equal(r.code, 0, r.stderr);
+  // The last block starts right after mixed9; before the BatchNorm fix, its gradient threw "reading 'dtype'".
+  assert.match(r.stderr, /phase 2 \(fine-tuning from "conv2d_90"\)/);
+  const md = JSON.parse(readFileSync(path.join(env.CXR_HOME, 'models', 'inc', 'metadata.json'), 'utf8')) as ModelMetadata;
+  assert.equal(md.architecture, 'transfer:inceptionv3@mixed10');
+  const folder = path.join(data.dir, 'val', 'PNEUMONIA');
+  const image = path.join(folder, readdirSync(folder).sort()[0]);
+  const out = path.join(tmp.dir, 'inc-explain');
+  const e = await cxr(['explain', image, '--model', 'inc', '--gradcam', '--out', out, '--backend', 'wasm'], env);
+  assert.equal(e.code, 0, e.stderr);
+  assert.match(e.stderr + e.stdout, /grad-cam \(gradcam\) at conv2d_94 /);
+  assert.ok(existsSync(path.join(out, 'overlay.png')));
 });
