@@ -29,8 +29,11 @@ function scaleLessBatchNorms(node: unknown, found: Json[]): void {
 export function withBatchNormScale(artifacts: tf.io.ModelArtifacts): tf.io.ModelArtifacts {
   const { modelTopology, weightSpecs, weightData } = artifacts;
   if (!modelTopology || !weightSpecs || !(weightData instanceof ArrayBuffer)) return artifacts;
-  const topology = structuredClone(modelTopology) as Json;
   const found: Json[] = [];
+  scaleLessBatchNorms(modelTopology, found);
+  if (!found.length) return artifacts;
+  const topology = structuredClone(modelTopology) as Json;
+  found.length = 0;
   scaleLessBatchNorms(topology, found);
   const specs = [...weightSpecs];
   const ones: Float32Array[] = [];

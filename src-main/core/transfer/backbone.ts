@@ -44,8 +44,7 @@ async function loadBase(req: BackboneRequest, log: (l: string) => void): Promise
     const cutAt = req.cutAt ?? b.cutAt;
     try {
       const base = await cutModel(full, cutAt, size, `${b.label} (nsfwjs)`);
-      const source = req.base === 'mobilenetv2' ? 'nsfwjs MobileNetV2 (alpha 1.0; ImageNet-initialised, fine-tuned by nsfwjs; MIT)' : 'nsfwjs InceptionV3 (ImageNet-initialised, fine-tuned by nsfwjs; MIT)';
-      return { base, channels: 3, scaling: 'scale255', size, source, cutAt };
+      return { base, channels: 3, scaling: 'scale255', size, source: b.source, cutAt };
     } finally {
       full.dispose();
     }

@@ -41,13 +41,13 @@ export function blockOf(name: string): string {
  * base, a block is everything after one `mixedN` concatenation up to and including the next.
  */
 export function firstLayerOfLastBlocks(model: tfl.LayersModel, baseNames: string[], n: number): string {
-  const blocks: Array<{ block: string; first: string }> = [];
   const mixedEnds = baseNames.flatMap((name, i) => (/^mixed\d+$/.test(name) ? [i] : []));
   if (mixedEnds.length) {
     const starts = [0, ...mixedEnds.slice(0, -1).map((i) => i + 1)];
     if (n < 1 || n > starts.length) throw new Error(`the base has ${starts.length} Inception blocks; choose --unfreeze-last-blocks between 1 and ${starts.length}`);
     return baseNames[starts[starts.length - n]];
   }
+  const blocks: Array<{ block: string; first: string }> = [];
   for (const name of baseNames) {
     if (!model.getLayer(name).weights.length) continue;
     const block = blockOf(name);

@@ -18,12 +18,14 @@ export interface NsfwBackbone {
   shards: number;
   /** The last layer before nsfwjs's pooling and classifier head. */
   cutAt: string;
+  /** Provenance, for metadata and model cards. */
+  source: string;
 }
 
 /** The backbones `cxr train --base` offers from nsfwjs, by the name the user types. */
 export const NSFW_BACKBONES: Readonly<Record<'mobilenetv2' | 'inceptionv3', NsfwBackbone>> = {
-  mobilenetv2: { folder: 'mobilenet_v2', label: 'MobileNetV2', size: 224, shards: 1, cutAt: 'out_relu' },
-  inceptionv3: { folder: 'inception_v3', label: 'InceptionV3', size: 299, shards: 6, cutAt: 'mixed10' },
+  mobilenetv2: { folder: 'mobilenet_v2', label: 'MobileNetV2', size: 224, shards: 1, cutAt: 'out_relu', source: 'nsfwjs MobileNetV2 (alpha 1.0; ImageNet-initialised, fine-tuned by nsfwjs; MIT)' },
+  inceptionv3: { folder: 'inception_v3', label: 'InceptionV3', size: 299, shards: 6, cutAt: 'mixed10', source: 'nsfwjs InceptionV3 (ImageNet-initialised, fine-tuned by nsfwjs; MIT)' },
 };
 
 /** Folder of one of nsfwjs's bundled models. */
