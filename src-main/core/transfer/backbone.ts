@@ -37,8 +37,8 @@ export interface TransferModel {
 }
 
 async function loadBase(req: BackboneRequest, log: (l: string) => void): Promise<{ base: tfl.LayersModel; channels: 1 | 3; scaling: InputSpec['scaling']; size: number; source: string; cutAt: string; stored?: StoredModel }> {
-  if (req.base === 'mobilenetv2' || req.base === 'inceptionv3') {
-    const b = NSFW_BACKBONES[req.base];
+  if (Object.hasOwn(NSFW_BACKBONES, req.base)) {
+    const b = NSFW_BACKBONES[req.base as keyof typeof NSFW_BACKBONES];
     const size = req.inputSize ?? b.size;
     const full = await loadNsfwModel(b);
     const cutAt = req.cutAt ?? b.cutAt;
