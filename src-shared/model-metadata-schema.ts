@@ -86,5 +86,13 @@ export const modelMetadataSchema = z.object({
       members: z.array(z.object({ id: z.string(), name: z.string(), version: z.string(), architecture: z.string(), weightsSha256: z.string(), input: inputSpec, calibrated: z.boolean() })).min(2),
     })
     .optional(),
+  weightStorage: z
+    .object({
+      dtype: z.enum(['float32', 'uint8', 'uint16']),
+      quantizedTensors: z.number().int().nonnegative().optional(),
+      weightBytes: z.number().int().nonnegative().optional(),
+      maxAbsError: z.number().nonnegative().optional(),
+    })
+    .optional(),
   notes: z.string().optional(),
 });

@@ -82,7 +82,18 @@ export interface ModelMetadata {
   operatingPoint?: OperatingPointRecord;
   /** Set when the model is an ensemble built by `cxr ensemble`: its members and how they are combined. */
   ensemble?: EnsembleRecord;
+  /** How the weights are stored (absent: float32): kernels as 8- or 16-bit integers, see `cxr quantize`. */
+  weightStorage?: WeightStorageRecord;
   notes?: string;
+}
+
+/** Storage of a model's kernels; filled in by the model store when it saves the model. */
+export interface WeightStorageRecord {
+  dtype: 'float32' | 'uint8' | 'uint16';
+  /** Kernels stored as integers, the size of weights.bin in bytes, and the largest change of any weight. */
+  quantizedTensors?: number;
+  weightBytes?: number;
+  maxAbsError?: number;
 }
 
 /** The members of an ensemble model, as they were when it was built. */

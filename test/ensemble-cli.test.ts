@@ -1,7 +1,7 @@
 // End to end: `cxr train` on a MedMNIST .npz, `cxr ensemble` of it with a folder-trained model, then
 // classify and ONNX export of the ensemble, on tiny seeded subsets of the real data.
 import assert from 'node:assert/strict';
-import { promises as fsp, readFileSync } from 'node:fs';
+import { promises as fsp, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import type { ModelMetadata } from '../src-shared/types.ts';
@@ -89,6 +89,37 @@ test('train on a PneumoniaMNIST subset, combine it with a 56 px model, classify 
   const x = await cxr(['export', 'ens', '--onnx'], env);
   assert.equal(x.code, 0, x.stderr);
   assert.match(x.stderr, /max \|onnxruntime − TensorFlow\.js\| = \S+ \(limit 1e-4\)/);
+
+  // 8-bit weights: built that way by cxr ensemble --weights, or a stored model copied by cxr quantize; both
+  // round the same float weights, so they score alike, and scores are those of the stored files.
+  const split = ['--select', data.dir, '--seed', '7', '--max-per-class', '12'];
+  const e8 = await cxr(['ensemble', 'tiny56', 'p28', '--id', 'ens8', '--weights', 'uint8', ...split], env);
+  assert.equal(e8.code, 0, e8.stderr);
+  assert.match(e8.stderr, /\d+ kernels as uint8: weights \S+ MB → \S+ MB/);
+  const q = await cxr(['quantize', 'ens', '--id', 'ens-q8', ...split], env);
+  assert.equal(q.code, 0, q.stderr);
+  assert.match(q.stdout, /saved model ens-q8 v\S+ to .*ens-q8 \(weights \d+\.\d MB, uint8\)/);
+  const ensembleScore = /selection ensemble: (AUC \S+, Brier \S+)/.exec(e8.stderr)?.[1];
+  assert.ok(ensembleScore, e8.stderr);
+  assert.match(q.stderr, new RegExp(`selection, float32: ${/selection ensemble: (AUC \S+, Brier \S+)/.exec(e.stderr)?.[1]}; uint8: ${ensembleScore}; largest change of P \\d\\.\\d+, \\d+ of \\d+ labels changed`));
+  const [m8, q8] = [metadataOf('ens8'), metadataOf('ens-q8')];
+  for (const m of [m8, q8]) {
+    assert.equal(m.weightStorage?.dtype, 'uint8');
+    assert.equal(m.weightStorage?.weightBytes, statSync(path.join(env.CXR_HOME, 'models', m.id, 'weights.bin')).size);
+    assert.ok(m.weightStorage!.weightBytes! < statSync(path.join(env.CXR_HOME, 'models', 'ens', 'weights.bin')).size / 2);
+  }
+  assert.equal(q8.threshold, md.threshold, 'the copy keeps the threshold');
+  assert.match(q8.notes ?? '', /^Quantised copy of ens v\S+ .* labels changed at the threshold\./);
+  assert.match(readFileSync(path.join(env.CXR_HOME, 'models', 'ens-q8', 'MODEL_CARD.md'), 'utf8'), /Weights stored as 8-bit integers/);
+  const c8 = await cxr(['classify', path.join(data.dir, 'val'), '--model', 'ens-q8'], env);
+  assert.equal(c8.code, 0, c8.stderr);
+  assert.equal(c8.stdout.trim().split('\n').length, 16);
+  const requant = await cxr(['quantize', 'ens-q8', '--id', 'again'], env);
+  assert.equal(requant.code, 1);
+  assert.match(requant.stderr, /already stored as uint8; quantise the float32 model it came from/);
+  const badWeights = await cxr(['ensemble', 'tiny56', 'p28', '--id', 'x', '--weights', 'int4'], env);
+  assert.equal(badWeights.code, 1);
+  assert.match(badWeights.stderr, /--weights must be float32, uint8 or uint16 \(got "int4"\)/);
 
   const one = await cxr(['ensemble', 'p28', '--id', 'solo'], env);
   assert.equal(one.code, 1);

@@ -5,7 +5,7 @@ import { engineLabel } from '../../core/engine/backend.ts';
 import { makeEnsemble } from '../../core/ensemble/make-ensemble.ts';
 
 const usage = `usage: cxr ensemble <model> <model> [<model> …] --id ID [--name NAME] [--out DIR]
-                    [--select DATA-FOLDER] [--seed 42] [--holdout 0.15] [--max-per-class N] [--backend NAME] [--models-dir DIR]
+                    [--select DATA-FOLDER] [--weights float32|uint8|uint16] [--seed 42] [--holdout 0.15] [--max-per-class N] [--backend NAME] [--models-dir DIR]
 
 Combines trained models (ids or folders) into one new model that outputs σ(mean of the members' logits).
 Every member sees the same image: the largest member's input, average-pooled in the graph to each smaller
@@ -13,7 +13,8 @@ member's size (sizes must divide evenly) and converted to its channel count; mem
 scaling. A member's calibration is folded into its logit. With --select, the ensemble and each member are scored
 on the selection set of DATA-FOLDER (the seeded --holdout of train/ plus val/, as cxr train makes it; test splits
 are never read), and the threshold is chosen there (Youden's J with sensitivity ≥ 0.90); refine it afterwards with
-cxr threshold. No member may have been trained on a selection image (checked by content against each member's
+cxr threshold. --weights uint8 (or uint16) stores the kernels as 8-bit (16-bit) integers, as cxr quantize
+does, before anything is scored, so the selection scores and threshold are those of the stored model. No member may have been trained on a selection image (checked by content against each member's
 training-data.csv): give the --seed, --holdout and --max-per-class the members were trained with. The result is an ordinary model: classify, explain, export --onnx and compare use it as any other.`;
 
 export const ensembleCommand: Command = {
@@ -21,11 +22,13 @@ export const ensembleCommand: Command = {
   usage,
   async run(argv, io) {
     const { values, positionals } = parse(argv, {
-      ...engineOptions, id: { type: 'string' }, name: { type: 'string' }, out: { type: 'string' }, select: { type: 'string' },
+      ...engineOptions, id: { type: 'string' }, name: { type: 'string' }, out: { type: 'string' }, select: { type: 'string' }, weights: { type: 'string' },
       seed: { type: 'string' }, holdout: { type: 'string' }, 'max-per-class': { type: 'string' },
     });
     if (positionals.length < 2) throw new UsageError('name at least two models to combine');
     if (!values.id) throw new UsageError('--id is required (letters, digits, ".", "_" or "-")');
+    const weights = values.weights ?? 'float32';
+    if (weights !== 'float32' && weights !== 'uint8' && weights !== 'uint16') throw new UsageError(`--weights must be float32, uint8 or uint16 (got "${weights}")`);
     const engine = await engineFromFlags(values.backend);
     io.err(`engine ${engineLabel(engine)}`);
     const { metadata, dir, failures } = await makeEnsemble({
@@ -35,6 +38,7 @@ export const ensembleCommand: Command = {
       outDir: values.out,
       modelsDir: values['models-dir'],
       select: values.select,
+      weights,
       seed: numberFlag(values.seed, '--seed', 0, 2 ** 31) ?? 42,
       holdoutFraction: numberFlag(values.holdout, '--holdout', 0.05, 0.5) ?? 0.15,
       maxPerClass: numberFlag(values['max-per-class'], '--max-per-class', 1, 1e9),

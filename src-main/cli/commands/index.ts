@@ -19,6 +19,7 @@ export const commands: CommandEntry[] = [
   { name: 'models', summary: 'list installed models with their metrics', load: async () => (await import('./models.ts')).modelsCommand },
   { name: 'train', summary: 'train a CNN from scratch (or by transfer learning) on a labelled folder or a MedMNIST .npz', load: async () => (await import('./train.ts')).trainCommand },
   { name: 'ensemble', summary: 'combine trained models into one (mean of their logits), scored on a selection set', load: async () => (await import('./ensemble.ts')).ensembleCommand },
+  { name: 'quantize', summary: 'store a copy of a model with 8- or 16-bit weights (≈4× or 2× smaller), compared on a selection set', load: async () => (await import('./quantize.ts')).quantizeCommand },
   { name: 'augment-preview', summary: 'write a PNG grid of augmented copies of one image', load: async () => (await import('./augment-preview.ts')).augmentPreviewCommand },
   { name: 'evaluate', summary: 'measure a model on a labelled folder (AUC, accuracy, sensitivity, specificity with 95% CI)', load: async () => (await import('./evaluate.ts')).evaluateCommand },
   { name: 'compare', summary: 'compare models on one labelled folder: metrics side by side, McNemar tests, disagreements', load: async () => (await import('./compare.ts')).compareCommand },

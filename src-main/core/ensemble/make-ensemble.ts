@@ -8,6 +8,7 @@ import { auc, chooseThreshold, summarise } from '../evaluation/metrics.ts';
 import { modelFittedHashes } from '../models/fitted-images.ts';
 import { renderModelCard } from '../models/model-card.ts';
 import { userModelsDir } from '../models/paths.ts';
+import { roundWeightsTo, type WeightStorage } from '../models/quantize-weights.ts';
 import { loadStoredModel, resolveModel, saveModel, type StoredModel } from '../models/store.ts';
 import { predictArrays } from '../training/fit.ts';
 import { loadImages } from '../training/load-images.ts';
@@ -25,6 +26,8 @@ export interface EnsembleRequest {
   modelsDir?: string;
   /** Dataset folder whose selection set (seeded hold-out of train + val/) scores the ensemble and sets its threshold. */
   select?: string;
+  /** How the ensemble's kernels are stored (default float32); rounded before scoring, so scores are the stored model's. */
+  weights?: WeightStorage;
   seed: number;
   holdoutFraction: number;
   /** The per-class cap the members were trained with (cxr train --max-per-class), so the split is theirs. */
@@ -58,6 +61,9 @@ export async function makeEnsemble(req: EnsembleRequest): Promise<{ metadata: Mo
     built = await buildEnsemble(members);
     const { model, input, logits } = built;
     log(`ensemble of ${ids.join(' + ')}: input ${input.width}×${input.height}×${input.channels}, ${model.countParams().toLocaleString('en-US')} parameters`);
+    const storage = req.weights ?? 'float32';
+    const rounded = roundWeightsTo(model, storage);
+    if (storage !== 'float32') log(`${rounded.quantizedTensors} kernels as ${storage}: weights ${(rounded.bytesBefore / 1e6).toFixed(1)} MB → ${(rounded.bytesAfter / 1e6).toFixed(1)} MB, largest change of a weight ${rounded.maxAbsError.toExponential(2)}`);
     let threshold = 0.5;
     let thresholdChosenBy = 'default 0.5 (no selection data given; choose one with `cxr threshold <folder> --youden`)';
     let metrics: ModelMetadata['metrics'];
@@ -109,6 +115,7 @@ export async function makeEnsemble(req: EnsembleRequest): Promise<{ metadata: Mo
         command: req.command,
         members: members.map(({ metadata: m }) => ({ id: m.id, name: m.name, version: m.version, architecture: m.architecture, weightsSha256: m.weightsSha256, input: m.input, calibrated: !!m.calibration })),
       },
+      ...(storage !== 'float32' ? { weightStorage: { dtype: storage, maxAbsError: rounded.maxAbsError } } : {}),
       notes: scores ? `Selection scores of each member on the same images: ${scores.members.map((m) => `${m.id} ${fmt(m)}`).join('; ')}; ensemble ${fmt(scores.ensemble)}.` : undefined,
     };
     const dir = req.outDir ? path.resolve(req.outDir) : path.join(userModelsDir(req.modelsDir), req.id);

@@ -38,6 +38,8 @@ export function renderModelCard(md: ModelMetadata): string {
     'Kermany, Zhang, Goldbaum et al., "Identifying Medical Diagnoses and Treatable Diseases by Image-Based Deep Learning", Cell 172(5):1122–1131, 2018; data: Mendeley Data rscbjbr9sj, licence CC BY 4.0. Pediatric (1–5 years) anterior-posterior chest X-rays from Guangzhou Women and Children\'s Medical Center.',
   ];
   const extra: string[] = [];
+  const ws = md.weightStorage;
+  if (ws && ws.dtype !== 'float32') extra.push(`- Weights stored as ${ws.dtype === 'uint8' ? '8' : '16'}-bit integers: ${ws.quantizedTensors ?? '?'} kernels, each with its own affine map (TensorFlow.js quantisation; biases and BatchNorm stay float32)${ws.weightBytes != null ? `, weights.bin ${(ws.weightBytes / 1e6).toFixed(1)} MB` : ''}${ws.maxAbsError != null ? `; largest change of a weight ${ws.maxAbsError.toExponential(1)}` : ''}. All metrics below were measured with these stored weights unless they predate the change.`);
   const op = md.operatingPoint;
   if (op) extra.push(`- Operating point: rule ${op.rule}${op.target != null ? ` ${op.target}` : ''} on \`${op.dataset}\` (${op.n} images, ${op.positives} ${md.positiveClass}), ${op.chosenAt}; expected sensitivity ${pct(op.expectedSensitivity)}, specificity ${pct(op.expectedSpecificity)}${op.calibrated ? ' (on calibrated probabilities)' : ''}.`);
   const cal = md.calibration;

@@ -111,8 +111,10 @@ export async function saveModel(
 ): Promise<ModelMetadata> {
   let full: ModelMetadata | null = null;
   await writeDirAtomic(dir, async (tmp) => {
-    const sha = await writeLayersModelToDir(model, tmp);
-    full = { ...metadata, weightsSha256: sha, parameters: model.countParams() } as ModelMetadata;
+    const storage = metadata.weightStorage?.dtype ?? 'float32';
+    const { sha256: sha, stats } = await writeLayersModelToDir(model, tmp, storage);
+    const weightStorage = storage === 'float32' ? undefined : { dtype: storage, quantizedTensors: stats.quantizedTensors, weightBytes: stats.bytesAfter, maxAbsError: Math.max(stats.maxAbsError, metadata.weightStorage?.maxAbsError ?? 0) };
+    full = { ...metadata, weightsSha256: sha, parameters: model.countParams(), ...(weightStorage ? { weightStorage } : {}) } as ModelMetadata;
     modelMetadataSchema.parse(full);
     await fsp.writeFile(path.join(tmp, 'metadata.json'), JSON.stringify(full, null, 2) + '\n');
     const extras = typeof extraFiles === 'function' ? extraFiles(full!) : extraFiles;

@@ -4,6 +4,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { sha256Hex } from '../fs/atomic-write.ts';
 import { withBatchNormScale } from './batch-norm-scale.ts';
+import { quantizeWeightData, type QuantizeStats, type WeightStorage } from './quantize-weights.ts';
 
 /** The shape of a tfjs `model.json`. */
 interface ModelJson {
@@ -54,25 +55,32 @@ export async function loadLayersModelFromDir(dir: string): Promise<{ model: tfl.
   return { model, weightsSha256 };
 }
 
-/** Writes a layers model as `model.json` + `weights.bin` into `dir` (which must exist); returns the weights' sha256. */
-export async function writeLayersModelToDir(model: tfl.LayersModel, dir: string): Promise<string> {
+/**
+ * Writes a layers model as `model.json` + `weights.bin` into `dir` (which must exist), kernels stored as
+ * `storage` (see quantize-weights.ts); returns the weights' sha256 and what the storage did.
+ */
+export async function writeLayersModelToDir(model: tfl.LayersModel, dir: string, storage: WeightStorage = 'float32'): Promise<{ sha256: string; stats: QuantizeStats }> {
   let sha = '';
+  let stats: QuantizeStats | undefined;
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
       const wd = artifacts.weightData;
-      const bytes = wd == null ? new Uint8Array(0) : Array.isArray(wd) ? Buffer.concat(wd.map((b) => Buffer.from(b))) : new Uint8Array(wd);
+      const raw = wd == null ? new Uint8Array(0) : Array.isArray(wd) ? Buffer.concat(wd.map((b) => Buffer.from(b))) : new Uint8Array(wd);
+      const packed = quantizeWeightData(artifacts.weightSpecs ?? [], raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength) as ArrayBuffer, storage);
+      stats = packed.stats;
+      const bytes = new Uint8Array(packed.data);
       sha = sha256Hex(bytes);
       const modelJson = {
         modelTopology: artifacts.modelTopology,
         format: 'layers-model',
         generatedBy: `TensorFlow.js tfjs-layers v${tfl.version_layers}`,
         convertedBy: null,
-        weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+        weightsManifest: [{ paths: ['weights.bin'], weights: packed.specs }],
       };
       await fsp.writeFile(path.join(dir, 'weights.bin'), bytes);
       await fsp.writeFile(path.join(dir, 'model.json'), JSON.stringify(modelJson));
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: bytes.byteLength } };
     }),
   );
-  return sha;
+  return { sha256: sha, stats: stats! };
 }
