@@ -1,6 +1,6 @@
 // End to end: the real `cxr classify` on real X-rays with the shipped model, and on bad inputs.
 import assert from 'node:assert/strict';
-import { existsSync, promises as fsp, readFileSync } from 'node:fs';
+import { existsSync, promises as fsp, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import sharp from 'sharp';
@@ -33,6 +33,9 @@ test('classify test-dev with the shipped model reproduces the model card metrics
   const a = auc(labels, probs);
   assert.ok(Math.abs(a - card.auc.value) <= 0.01, `AUC ${a} vs card ${card.auc.value}`);
   assert.ok(Math.abs(acc - card.accuracy.value) <= 0.0251, `accuracy ${acc} vs card ${card.accuracy.value}`);
+  // The shipped default model is at most 20 MB on disk (issue #2), whatever its weight storage.
+  const bytes = (await fsp.readdir(shipped)).reduce((n, f) => n + statSync(path.join(shipped, f)).size, 0);
+  assert.ok(bytes <= 20e6, `models/default holds ${(bytes / 1e6).toFixed(1)} MB; at most 20 MB`);
   for (const row of rows) {
     assert.equal(row.modelId, 'default');
     assert.equal(row.backend, 'wasm');
