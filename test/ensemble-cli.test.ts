@@ -114,6 +114,11 @@ test('train on a PneumoniaMNIST subset, combine it with a 56 px model, classify 
   const c8 = await cxr(['classify', path.join(data.dir, 'val'), '--model', 'ens-q8'], env);
   assert.equal(c8.code, 0, c8.stderr);
   assert.equal(c8.stdout.trim().split('\n').length, 16);
+  assert.doesNotMatch(q.stderr, /selection images were used to fit/);
+  // Scored on a selection set its members were fitted on (the default seed): said, by content, through the members.
+  const leakyQ = await cxr(['quantize', 'ens', '--id', 'ens-q8b', '--select', data.dir], env);
+  assert.equal(leakyQ.code, 0, leakyQ.stderr);
+  assert.match(leakyQ.stderr, /warning: \d+ selection images were used to fit ens; give the --seed, --holdout and --max-per-class it was trained with/);
   const requant = await cxr(['quantize', 'ens-q8', '--id', 'again'], env);
   assert.equal(requant.code, 1);
   assert.match(requant.stderr, /already stored as uint8; quantise the float32 model it came from/);

@@ -14,7 +14,8 @@ scaling. A member's calibration is folded into its logit. With --select, the ens
 on the selection set of DATA-FOLDER (the seeded --holdout of train/ plus val/, as cxr train makes it; test splits
 are never read), and the threshold is chosen there (Youden's J with sensitivity ≥ 0.90); refine it afterwards with
 cxr threshold. --weights uint8 (or uint16) stores the kernels as 8-bit (16-bit) integers, as cxr quantize
-does, before anything is scored, so the selection scores and threshold are those of the stored model. No member may have been trained on a selection image (checked by content against each member's
+does, before anything is scored, so the selection scores and threshold are those of the stored model. No member
+may have been trained on a selection image (checked by content against each member's
 training-data.csv): give the --seed, --holdout and --max-per-class the members were trained with. The result is an ordinary model: classify, explain, export --onnx and compare use it as any other.`;
 
 export const ensembleCommand: Command = {

@@ -8,7 +8,7 @@ import { auc, chooseThreshold, summarise } from '../evaluation/metrics.ts';
 import { modelFittedHashes } from '../models/fitted-images.ts';
 import { renderModelCard } from '../models/model-card.ts';
 import { userModelsDir } from '../models/paths.ts';
-import { roundWeightsTo, type WeightStorage } from '../models/quantize-weights.ts';
+import { describeRounding, roundWeightsTo, type WeightStorage } from '../models/quantize-weights.ts';
 import { loadStoredModel, resolveModel, saveModel, type StoredModel } from '../models/store.ts';
 import { predictArrays } from '../training/fit.ts';
 import { loadImages } from '../training/load-images.ts';
@@ -63,7 +63,7 @@ export async function makeEnsemble(req: EnsembleRequest): Promise<{ metadata: Mo
     log(`ensemble of ${ids.join(' + ')}: input ${input.width}×${input.height}×${input.channels}, ${model.countParams().toLocaleString('en-US')} parameters`);
     const storage = req.weights ?? 'float32';
     const rounded = roundWeightsTo(model, storage);
-    if (storage !== 'float32') log(`${rounded.quantizedTensors} kernels as ${storage}: weights ${(rounded.bytesBefore / 1e6).toFixed(1)} MB → ${(rounded.bytesAfter / 1e6).toFixed(1)} MB, largest change of a weight ${rounded.maxAbsError.toExponential(2)}`);
+    if (storage !== 'float32') log(describeRounding(rounded, storage));
     let threshold = 0.5;
     let thresholdChosenBy = 'default 0.5 (no selection data given; choose one with `cxr threshold <folder> --youden`)';
     let metrics: ModelMetadata['metrics'];

@@ -11,10 +11,10 @@ import { predictArrays } from '../training/fit.ts';
 import { DATA_MANIFEST_FILE } from '../training/data-manifest.ts';
 import { loadImages } from '../training/load-images.ts';
 import { folderSplit, toLoadable } from '../training/training-data.ts';
-import { fittedHashes } from './fitted-images.ts';
+import { modelFittedHashes } from './fitted-images.ts';
 import { renderModelCard } from './model-card.ts';
 import { userModelsDir } from './paths.ts';
-import { roundWeightsTo, type WeightStorage } from './quantize-weights.ts';
+import { describeRounding, roundWeightsTo, type WeightStorage } from './quantize-weights.ts';
 import { loadStoredModel, resolveModel, saveModel } from './store.ts';
 
 /** What `cxr quantize` asks for. */
@@ -71,14 +71,14 @@ export async function quantizeModel(req: QuantizeRequest): Promise<{ metadata: M
       sel = await loadImages(toLoadable(split.selection), input, { onProgress: (d, t) => d % 100 === 0 && log(`decoded ${d}/${t}`) });
       failures.push(...sel.failures);
       for (const f of sel.failures) log(`skipped ${f.path}: ${f.reason}`);
-      const fitted = fittedHashes(stored.dir);
-      const overlap = fitted ? sel.sha256.filter((h) => fitted.has(h)).length : 0;
+      const { hashes: fitted } = await modelFittedHashes(stored, { modelsDir: req.modelsDir });
+      const overlap = sel.sha256.filter((h) => fitted.has(h)).length;
       if (overlap) log(`warning: ${overlap} selection images were used to fit ${src.id}; give the --seed, --holdout and --max-per-class it was trained with`);
       where = `the selection set of ${req.select} (seeded ${Math.round(req.holdoutFraction * 100)}% hold-out of train + val/)`;
       before = probs();
     }
     const stats = roundWeightsTo(model, req.storage);
-    log(`${stats.quantizedTensors} kernels as ${req.storage}: weights ${(stats.bytesBefore / 1e6).toFixed(1)} MB → ${(stats.bytesAfter / 1e6).toFixed(1)} MB, largest change of a weight ${stats.maxAbsError.toExponential(2)}`);
+    log(describeRounding(stats, req.storage));
     let metrics: ModelMetadata['metrics'];
     if (sel && before) {
       const after = probs();

@@ -121,3 +121,8 @@ export function roundWeightsTo(model: tfl.LayersModel, storage: WeightStorage): 
   }
   return stats;
 }
+
+/** One log line saying what `roundWeightsTo` did. */
+export function describeRounding(stats: QuantizeStats, storage: WeightStorage): string {
+  return `${stats.quantizedTensors} kernels as ${storage}: weights ${(stats.bytesBefore / 1e6).toFixed(1)} MB → ${(stats.bytesAfter / 1e6).toFixed(1)} MB, largest change of a weight ${stats.maxAbsError.toExponential(2)}`;
+}
