@@ -41,16 +41,18 @@ function affine(values: Float32Array, levels: number): { min: number; scale: num
 }
 
 /** The integer codes of `values`, and the values they decode to (as tfjs decodes them). */
-function encode(values: Float32Array, levels: number): { codes: Uint8Array | Uint16Array; decoded: Float32Array; min: number; scale: number } {
+function encode(values: Float32Array, levels: number): { codes: Uint8Array | Uint16Array; decoded: Float32Array; min: number; scale: number; maxAbsError: number } {
   const { min, scale } = affine(values, levels);
   const codes = levels === 255 ? new Uint8Array(values.length) : new Uint16Array(values.length);
   const decoded = new Float32Array(values.length);
+  let maxAbsError = 0;
   for (let i = 0; i < values.length; i++) {
     const q = Math.min(levels, Math.max(0, Math.round((values[i] - min) / scale)));
     codes[i] = q;
     decoded[i] = q * scale + min;
+    maxAbsError = Math.max(maxAbsError, Math.abs(decoded[i] - values[i]));
   }
-  return { codes, decoded, min, scale };
+  return { codes, decoded, min, scale, maxAbsError };
 }
 
 /**
@@ -78,8 +80,8 @@ export function quantizeWeightData(
       outSpecs.push(spec);
     } else {
       const values = new Float32Array(data.slice(offset, offset + bytes));
-      const { codes, decoded, min, scale } = encode(values, levels);
-      for (let i = 0; i < n; i++) stats.maxAbsError = Math.max(stats.maxAbsError, Math.abs(decoded[i] - values[i]));
+      const { codes, min, scale, maxAbsError } = encode(values, levels);
+      stats.maxAbsError = Math.max(stats.maxAbsError, maxAbsError);
       out.push(new Uint8Array(codes.buffer));
       outSpecs.push({ ...spec, quantization: { dtype: storage, min, scale } });
       stats.quantizedTensors++;
@@ -111,8 +113,8 @@ export function roundWeightsTo(model: tfl.LayersModel, storage: WeightStorage): 
     }
     const t = w.read();
     const values = t.dataSync() as Float32Array;
-    const { decoded } = encode(values, LEVELS[storage]);
-    for (let i = 0; i < n; i++) stats.maxAbsError = Math.max(stats.maxAbsError, Math.abs(decoded[i] - values[i]));
+    const { decoded, maxAbsError } = encode(values, LEVELS[storage]);
+    stats.maxAbsError = Math.max(stats.maxAbsError, maxAbsError);
     const next = tf.tensor(decoded, t.shape, 'float32');
     w.write(next);
     next.dispose();

@@ -66,16 +66,22 @@ export async function writeLayersModelToDir(model: tfl.LayersModel, dir: string,
     tf.io.withSaveHandler(async (artifacts) => {
       const wd = artifacts.weightData;
       const raw = wd == null ? new Uint8Array(0) : Array.isArray(wd) ? Buffer.concat(wd.map((b) => Buffer.from(b))) : new Uint8Array(wd);
-      const packed = quantizeWeightData(artifacts.weightSpecs ?? [], raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength) as ArrayBuffer, storage);
-      stats = packed.stats;
-      const bytes = new Uint8Array(packed.data);
+      let bytes: Uint8Array = raw;
+      stats = { quantizedTensors: 0, bytesBefore: raw.byteLength, bytesAfter: raw.byteLength, maxAbsError: 0 };
+      let specs = artifacts.weightSpecs ?? [];
+      if (storage !== 'float32') {
+        // Checkpoints and float32 models skip this: no copy of the weights on every save.
+        const packed = quantizeWeightData(specs, raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength) as ArrayBuffer, storage);
+        ({ stats, specs } = packed);
+        bytes = new Uint8Array(packed.data);
+      }
       sha = sha256Hex(bytes);
       const modelJson = {
         modelTopology: artifacts.modelTopology,
         format: 'layers-model',
         generatedBy: `TensorFlow.js tfjs-layers v${tfl.version_layers}`,
         convertedBy: null,
-        weightsManifest: [{ paths: ['weights.bin'], weights: packed.specs }],
+        weightsManifest: [{ paths: ['weights.bin'], weights: specs }],
       };
       await fsp.writeFile(path.join(dir, 'weights.bin'), bytes);
       await fsp.writeFile(path.join(dir, 'model.json'), JSON.stringify(modelJson));
