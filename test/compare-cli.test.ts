@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, promises as fsp, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { realData, tempDir } from '../src-main/core/test-support.ts';
+import { copyFolder, realData, tempDir } from '../src-main/core/test-support.ts';
 import { chromiumSkip, openInChromium } from './browser.ts';
 import { cxr } from './cli.ts';
 
@@ -21,7 +21,7 @@ before(async () => {
     const t = await cxr(['train', data.dir, '--id', id, '--seed', seed, '--max-per-class', '12', '--epochs', '1', '--input-size', '64', '--out', path.join(tmp.dir, id)], env);
     assert.equal(t.code, 0, t.stderr);
   }
-  await fsp.cp(path.join(data.dir, 'val'), folder, { recursive: true });
+  await copyFolder(path.join(data.dir, 'val'), folder);
   await fsp.writeFile(path.join(folder, 'NORMAL', 'broken.jpeg'), 'not a jpeg');
 });
 
@@ -68,7 +68,7 @@ test('a model fitted on some of the compared images is flagged in the output, JS
   const rows = readFileSync(path.join(tmp.dir, 'a', 'training-data.csv'), 'utf8').trim().split(/\r?\n/).map((l) => l.split(','));
   const fit = rows.find((r) => r[0] === 'fit' && r[1] === 'NORMAL')!;
   const mixed = path.join(tmp.dir, 'mixed');
-  await fsp.cp(path.join(data.dir, 'val'), mixed, { recursive: true });
+  await copyFolder(path.join(data.dir, 'val'), mixed);
   await fsp.copyFile(fit[3], path.join(mixed, 'NORMAL', 'from-train.jpeg'));
   const mixedOut = path.join(tmp.dir, 'report-mixed');
   const r = await cxr(['compare', path.join(tmp.dir, 'a'), path.join(tmp.dir, 'b'), '--on', mixed, '--out', mixedOut, '--json'], env);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { ModelMetadata } from '../src-shared/types.ts';
 import { initEngine } from '../src-main/core/engine/backend.ts';
-import { realData, saveTinyModel, tempDir } from '../src-main/core/test-support.ts';
+import { copyFolder, realData, saveTinyModel, tempDir } from '../src-main/core/test-support.ts';
 import { cxr } from './cli.ts';
 
 const data = realData();
@@ -48,12 +48,12 @@ test('lock-test, then threshold refuses test folders and locked files, and store
   assert.equal(l.code, 0, l.stderr);
   assert.match(l.stdout, /locked 4 images/);
   const testNamed = path.join(tmp.dir, 'test-dev');
-  await fsp.cp(val, testNamed, { recursive: true });
+  await copyFolder(val, testNamed);
   const t1 = await cxr(['threshold', testNamed, '--model', 'tiny'], env);
   assert.equal(t1.code, 1);
   assert.match(t1.stderr, /test folder; choose the threshold on validation data/);
   const leaky = path.join(tmp.dir, 'leaky');
-  await fsp.cp(val, leaky, { recursive: true });
+  await copyFolder(val, leaky);
   await fsp.copyFile(path.join(locked, 'NORMAL', (await fsp.readdir(path.join(locked, 'NORMAL')))[0]), path.join(leaky, 'NORMAL', 'copy.jpeg'));
   const t2 = await cxr(['threshold', leaky, '--model', 'tiny'], env);
   assert.equal(t2.code, 1);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import type { ModelMetadata } from '../src-shared/types.ts';
-import { realData, tempDir } from '../src-main/core/test-support.ts';
+import { copyFolder, realData, tempDir } from '../src-main/core/test-support.ts';
 import { cxr } from './cli.ts';
 
 const data = realData();
@@ -46,7 +46,7 @@ test('retrain: refuses locked images, fine-tunes, scores on the locked set and r
   const add = path.join(tmp.dir, 'new');
   await copyFrom('val', add, 0, 4);
   const leaky = path.join(tmp.dir, 'leaky');
-  await fsp.cp(add, leaky, { recursive: true });
+  await copyFolder(add, leaky);
   await fsp.copyFile(path.join(lockedDir, 'NORMAL', (await fsp.readdir(path.join(lockedDir, 'NORMAL')))[0]), path.join(leaky, 'NORMAL', 'again.jpeg'));
   const refused = await cxr(['retrain', '--from', 'base', '--add', leaky, '--epochs', '1', '--max-per-class', '8'], env);
   assert.equal(refused.code, 1);
