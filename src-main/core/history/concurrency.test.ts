@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import {
   addNote, findDiagnosedImages, getRun, markInterruptedRuns, openHistoryDb, queryHistory, upsertImage, verifyAuditChain,
 } from './index.ts';
@@ -20,7 +20,9 @@ interface Writer {
 }
 
 function spawnWriter(args: string[]): Writer {
-  const child = spawn(process.execPath, ['--import', 'tsx', writer, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group, so that a kill reaches whatever it started too (tsx's esbuild service).
+  const child = spawn(process.execPath, ['--import', 'tsx', writer, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  after(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ } });
   const lines: string[] = [];
   let err = '';
   let buf = '';
@@ -83,7 +85,7 @@ test('kill -9 of a writer mid-way leaves a database that opens, verifies and can
     if (w.child.exitCode !== null) assert.fail(`writer ended early: ${w.stderr()}`);
     await new Promise((r) => setTimeout(r, 5));
   }
-  w.child.kill('SIGKILL');
+  process.kill(-w.child.pid!, 'SIGKILL');
   const { signal } = await w.exited;
   assert.equal(signal, 'SIGKILL');
 
