@@ -109,6 +109,8 @@ test('train on a PneumoniaMNIST subset, combine it with a 56 px model, classify 
     assert.ok(m.weightStorage!.weightBytes! < statSync(path.join(env.CXR_HOME, 'models', 'ens', 'weights.bin')).size / 2);
   }
   assert.equal(q8.threshold, md.threshold, 'the copy keeps the threshold');
+  assert.ok(q8.thresholdChosenBy.startsWith(md.thresholdChosenBy), q8.thresholdChosenBy);
+  assert.match(q8.thresholdChosenBy, /\[rates of the float32 original; this uint8 copy, at the same threshold on that selection set \(\d+ images\): sensitivity \d\.\d{3}, specificity \d\.\d{3}\]$/);
   assert.match(q8.notes ?? '', /^Quantised copy of ens v\S+ .* labels changed at the threshold\./);
   assert.match(readFileSync(path.join(env.CXR_HOME, 'models', 'ens-q8', 'MODEL_CARD.md'), 'utf8'), /Weights stored as 8-bit integers/);
   const c8 = await cxr(['classify', path.join(data.dir, 'val'), '--model', 'ens-q8'], env);

@@ -3,7 +3,7 @@
 // when one is given (never its test split), the float and the stored model side by side.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { FileFailure, ModelMetadata } from '../../../src-shared/types.ts';
+import type { EvaluationSummary, FileFailure, ModelMetadata } from '../../../src-shared/types.ts';
 import { calibrateAll } from '../evaluation/calibrate.ts';
 import { brierScore } from '../evaluation/calibration.ts';
 import { auc, summarise } from '../evaluation/metrics.ts';
@@ -106,6 +106,7 @@ export async function quantizeModel(req: QuantizeRequest): Promise<{ metadata: M
       created: now.toISOString(),
       metrics,
       weightStorage: { dtype: req.storage, maxAbsError: stats.maxAbsError },
+      thresholdChosenBy: copiedThreshold(src, req.storage, metrics?.selection),
       notes: `${provenance}${measured}${src.notes ? `\n\nNotes of the original: ${src.notes}` : ''}`,
     };
     const dir = req.outDir ? path.resolve(req.outDir) : path.join(userModelsDir(req.modelsDir), req.id);
@@ -117,4 +118,13 @@ export async function quantizeModel(req: QuantizeRequest): Promise<{ metadata: M
   } finally {
     model.dispose();
   }
+}
+
+// The copy keeps the original's threshold; its stated rates were measured on the float32 weights, so say so,
+// and give this copy's own rates at that threshold where the selection set was scored.
+function copiedThreshold(src: ModelMetadata, storage: string, selection?: EvaluationSummary): string {
+  const own = selection
+    ? `; this ${storage} copy, at the same threshold on that selection set (${selection.n} images): sensitivity ${selection.sensitivity.value.toFixed(3)}, specificity ${selection.specificity.value.toFixed(3)}`
+    : `; this ${storage} copy was not re-scored (cxr quantize --select, or cxr evaluate, measures it)`;
+  return `${src.thresholdChosenBy} [rates of the float32 original${own}]`;
 }
