@@ -51,7 +51,7 @@ test('explain an X-ray: one PNG grid per spatial layer, Grad-CAM overlay at the 
   const grids = files.filter((f) => /^\d\d-.*\.png$/.test(f));
   assert.equal(grids.length, spatialLayers);
   assert.ok(files.includes('01-conv2d_80.png') && files.includes('layers.json'), files.join(', '));
-  const layers = JSON.parse(readFileSync(path.join(out, 'layers.json'), 'utf8')) as { layers: Array<{ layer: string; shape: number[] }> };
+  const layers = JSON.parse(readFileSync(path.join(out, 'layers.json'), 'utf8')) as { probability: number; layers: Array<{ layer: string; shape: number[] }> };
   assert.deepEqual(layers.layers[0].shape, [150, 150, 32]);
   const grid = await sharp(path.join(out, '01-conv2d_80.png')).metadata();
   assert.ok(grid.width! >= 6 * 150 && grid.height! > 6 * 150, `${grid.width}×${grid.height}`);
@@ -60,7 +60,8 @@ test('explain an X-ray: one PNG grid per spatial layer, Grad-CAM overlay at the 
     const m = await sharp(path.join(out, name)).metadata();
     assert.deepEqual([m.width, m.height], [original.width, original.height], name);
   }
-  const heat = JSON.parse(readFileSync(path.join(out, 'heatmap.json'), 'utf8')) as { width: number; height: number; cam: number[]; layer: string; shortcut: { outside: number } };
+  const heat = JSON.parse(readFileSync(path.join(out, 'heatmap.json'), 'utf8')) as { width: number; height: number; cam: number[]; layer: string; probability: number; shortcut: { outside: number } };
+  assert.equal(heat.probability, layers.probability, 'both from the same forward pass');
   assert.equal(heat.cam.length, heat.width * heat.height);
   assert.equal(heat.layer, 'conv2d_83');
   assert.ok(heat.shortcut.outside >= 0 && heat.shortcut.outside <= 1);

@@ -1,23 +1,25 @@
-// Seeing inside the model: all activations (one multi-output pass) + Grad-CAM for one test-dev image,
+// Seeing inside the model: all activations + Grad-CAM from one multi-output pass, for one test-dev image,
 // end to end (decode included), warm, on tfjs wasm; for the default model and for a 224×224
 // MobileNetV2 transfer model (nsfwjs backbone + our head) unless the default already is one.
 import { initEngine } from '../../src-main/core/engine/backend.ts';
-import { layerActivations } from '../../src-main/core/explain/activations.ts';
+import type { ActivationMap } from '../../src-shared/explain-types.ts';
+import { explainImage } from '../../src-main/core/explain/explain-image.ts';
 import { openExplainModel, type ExplainModel } from '../../src-main/core/explain/explain-model.ts';
-import { gradCam } from '../../src-main/core/explain/gradcam.ts';
 import { buildTransferModel } from '../../src-main/core/transfer/backbone.ts';
 import type { Network } from './networks.ts';
 import { unavailableRow, type Row } from './rows.ts';
 import { progress } from './timing.ts';
 
+// What `cxr explain --layers all --gradcam` and the case viewer do: every map, kept in memory, and a Grad-CAM.
+async function explainOnce(ref: ExplainModel, image: string): Promise<void> {
+  const maps: ActivationMap[] = [];
+  await explainImage(ref, image, (m) => void maps.push(m));
+}
+
 async function timeExplain(network: string, ref: ExplainModel, image: string, n: number): Promise<Row> {
-  await layerActivations(ref, image);
-  await gradCam(ref, image);
+  await explainOnce(ref, image);
   const t0 = performance.now();
-  for (let i = 0; i < n; i++) {
-    await layerActivations(ref, image);
-    await gradCam(ref, image);
-  }
+  for (let i = 0; i < n; i++) await explainOnce(ref, image);
   const seconds = (performance.now() - t0) / 1000;
   progress(`${network} activations + Grad-CAM: ${(seconds / n).toFixed(2)} s/image`);
   return { network, engine: 'tfjs wasm', bench: 'activations + Grad-CAM', batch: 1, images: n, seconds, gflopPerImage: 0, note: `one image, warm, mean of ${n}` };

@@ -1,11 +1,12 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import type { CamMethod, ColormapName } from '../../../src-shared/explain-types.ts';
+import type { ActivationMap, ActivationsResult, CamMethod, ColormapName, GradCamResult } from '../../../src-shared/explain-types.ts';
 import type { CliIO, Command } from '../command.ts';
 import { UsageError } from '../command.ts';
 import { engineFromFlags, engineOptions, numberFlag, parse, progressBar } from '../common.ts';
 import { engineLabel } from '../../core/engine/backend.ts';
 import { streamActivations } from '../../core/explain/activations.ts';
+import { explainImage as explainBoth } from '../../core/explain/explain-image.ts';
 import { openExplainModel, type ExplainModel } from '../../core/explain/explain-model.ts';
 import { gradCam } from '../../core/explain/gradcam.ts';
 import { activationGridPng, heatmapPng, overlayPng } from '../../core/explain/render.ts';
@@ -50,19 +51,27 @@ async function explainImage(io: CliIO, ref: ExplainModel, image: string, out: st
   layers?: 'all' | string[]; gradcam: boolean; layer?: string; targetClass?: string; method?: CamMethod; opacity?: number; colormap?: ColormapName;
 }): Promise<void> {
   await fsp.mkdir(out, { recursive: true });
-  if (o.layers) {
-    const written: Array<{ layer: string; className: string; shape: number[]; file: string; min: number; max: number }> = [];
-    const r = await streamActivations(ref, image, async (m, i, total) => {
-      const file = `${String(i + 1).padStart(2, '0')}-${safeName(m.layer)}.png`;
-      await writeFileAtomic(path.join(out, file), await activationGridPng(m, { colormap: o.colormap }));
-      written.push({ layer: m.layer, className: m.className, shape: m.shape, file, min: Math.min(...m.min), max: Math.max(...m.max) });
-      io.err(`layer ${i + 1}/${total}: ${m.layer} (${m.className}) ${m.shape.join('×')} → ${file}`);
-    }, { layers: o.layers });
+  const written: Array<{ layer: string; className: string; shape: number[]; file: string; min: number; max: number }> = [];
+  const onLayer = async (m: ActivationMap, i: number, total: number): Promise<void> => {
+    const file = `${String(i + 1).padStart(2, '0')}-${safeName(m.layer)}.png`;
+    await writeFileAtomic(path.join(out, file), await activationGridPng(m, { colormap: o.colormap }));
+    written.push({ layer: m.layer, className: m.className, shape: m.shape, file, min: Math.min(...m.min), max: Math.max(...m.max) });
+    io.err(`layer ${i + 1}/${total}: ${m.layer} (${m.className}) ${m.shape.join('×')} → ${file}`);
+  };
+  const camOptions = { layer: o.layer, targetClass: o.targetClass, method: o.method };
+  // Both asked for: one decode and one forward pass (Grad-CAM takes its layer's output from the activations pass).
+  let activations: Omit<ActivationsResult, 'layers'> | undefined;
+  let cam: GradCamResult | undefined;
+  if (o.layers && o.gradcam) ({ activations, cam } = await explainBoth(ref, image, onLayer, { layers: o.layers, cam: camOptions }));
+  else if (o.layers) activations = await streamActivations(ref, image, onLayer, { layers: o.layers });
+  else if (o.gradcam) cam = await gradCam(ref, image, camOptions);
+  if (activations) {
+    const r = activations;
     await writeFileAtomic(path.join(out, 'layers.json'), JSON.stringify({ image, modelId: r.modelId, probability: r.probability, label: r.label, layers: written }, null, 2) + '\n');
     io.out(`activations: ${written.length} layer(s) in ${r.milliseconds.toFixed(0)} ms; P(${ref.metadata.positiveClass}) = ${r.probability.toFixed(4)} → ${r.label}`);
   }
-  if (o.gradcam) {
-    const r = await gradCam(ref, image, { layer: o.layer, targetClass: o.targetClass, method: o.method });
+  if (cam) {
+    const r = cam;
     await writeFileAtomic(path.join(out, 'overlay.png'), await overlayPng(r, image, { opacity: o.opacity, colormap: o.colormap }));
     await writeFileAtomic(path.join(out, 'heatmap.png'), await heatmapPng(r));
     const shortcut = scoreGradCam(r);

@@ -38,8 +38,8 @@ function chooseLayers(ref: ExplainModel, wanted: 'all' | string[]): GraphLayer[]
 
 /** Converts one [1, h, w, c] float activation to per-channel min/max-scaled 8-bit maps (channel-major). */
 export function toActivationMap(layer: { name: string; className: string }, data: Float32Array, h: number, w: number, c: number): ActivationMap {
-  const min = new Array<number>(c).fill(Infinity);
-  const max = new Array<number>(c).fill(-Infinity);
+  const min = new Float32Array(c).fill(Infinity);
+  const max = new Float32Array(c).fill(-Infinity);
   for (let i = 0; i < data.length; i += c) {
     for (let k = 0; k < c; k++) {
       const v = data[i + k];
@@ -49,12 +49,22 @@ export function toActivationMap(layer: { name: string; className: string }, data
   }
   const hw = h * w;
   const maps = new Uint8Array(hw * c);
-  const scale = max.map((m, k) => (m > min[k] ? 255 / (m - min[k]) : 0));
-  for (let p = 0, i = 0; p < hw; p++, i += c) {
-    for (let k = 0; k < c; k++) maps[k * hw + p] = Math.round((data[i + k] - min[k]) * scale[k]);
+  const scale = new Float64Array(c);
+  for (let k = 0; k < c; k++) scale[k] = max[k] > min[k] ? 255 / (max[k] - min[k]) : 0;
+  // From [hw, c] to [c, hw] in tiles of TILE pixels, so that reads and writes both stay in cache. The value
+  // (v − min)·scale lies in [0, 255]; + 0.5 then the Uint8Array's truncation is Math.round.
+  for (let p0 = 0; p0 < hw; p0 += TILE) {
+    const p1 = Math.min(hw, p0 + TILE);
+    for (let k = 0; k < c; k++) {
+      const lo = min[k];
+      const s = scale[k];
+      for (let p = p0, i = p0 * c + k, o = k * hw + p0; p < p1; p++, i += c, o++) maps[o] = (data[i] - lo) * s + 0.5;
+    }
   }
-  return { layer: layer.name, className: layer.className, shape: [h, w, c], maps, min, max };
+  return { layer: layer.name, className: layer.className, shape: [h, w, c], maps, min: Array.from(min), max: Array.from(max) };
 }
+
+const TILE = 64;
 
 /**
  * Runs the forward pass and hands each chosen layer's maps to `onLayer` one at a time (awaited),
@@ -66,6 +76,29 @@ export async function streamActivations(
   onLayer: (map: ActivationMap, index: number, total: number) => void | Promise<void>,
   opts: ActivationOptions = {},
 ): Promise<Omit<ActivationsResult, 'layers'>> {
+  const { kept, ...rest } = await activationsKeeping(ref, image, onLayer, opts);
+  kept?.activation.dispose();
+  return rest;
+}
+
+/** One layer's output kept (not disposed) from an activations pass, with that pass's output row. */
+export interface KeptActivation {
+  layer: string;
+  activation: tf.Tensor;
+  row: Float32Array;
+}
+
+/**
+ * `streamActivations`, keeping the tensor of layer `keep` (a full name, if it is among the chosen layers) for the
+ * caller, who must dispose it: Grad-CAM at that layer then needs no forward pass of its own (see explain-image.ts).
+ */
+export async function activationsKeeping(
+  ref: ExplainModel,
+  image: ImageSource,
+  onLayer: (map: ActivationMap, index: number, total: number) => void | Promise<void>,
+  opts: ActivationOptions = {},
+  keep?: string,
+): Promise<Omit<ActivationsResult, 'layers'> & { kept?: KeptActivation }> {
   const t0 = performance.now();
   const md = ref.metadata;
   const chosen = chooseLayers(ref, opts.layers ?? 'all');
@@ -78,17 +111,22 @@ export async function streamActivations(
     return Array.isArray(r) ? r : [r];
   });
   let row: Float32Array;
+  let kept: KeptActivation | undefined;
   try {
     row = (await outs[chosen.length].data()) as Float32Array;
     for (let i = 0; i < chosen.length; i++) {
       const t = outs[i];
       const [, h, w, c] = t.shape;
       const data = (await t.data()) as Float32Array;
-      t.dispose();
+      if (chosen[i].name === keep && !kept) kept = { layer: keep, activation: t, row };
+      else t.dispose();
       await onLayer(toActivationMap(chosen[i], data, h, w, c), i, chosen.length);
     }
+  } catch (e) {
+    kept?.activation.dispose();
+    throw e;
   } finally {
-    for (const t of outs) if (!t.isDisposed) t.dispose();
+    for (const t of outs) if (!t.isDisposed && t !== kept?.activation) t.dispose();
   }
   const probability = positiveProbability(row, md);
   return {
@@ -97,6 +135,7 @@ export async function streamActivations(
     probability,
     label: md.classNames[predictedIndex(row, md)],
     milliseconds: performance.now() - t0,
+    kept,
   };
 }
 

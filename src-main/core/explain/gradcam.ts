@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { CamMethod, GradCamResult } from '../../../src-shared/explain-types.ts';
 import { prepareImage, positiveProbability, predictedIndex, type ExplainModel, type ImageSource } from './explain-model.ts';
+import type { KeptActivation } from './activations.ts';
 import { derivedModel, isConv, isSpatial, modelGraph, tailModel, type GraphLayer } from './graph.ts';
 
 /** Which layer, class and method to explain. */
@@ -75,12 +76,16 @@ function headLayer(model: tfl.LayersModel): { holder: { activation?: Activation 
 
 /**
  * Grad-CAM heatmap of `image` for the predicted class (or `opts.targetClass`) at the last
- * convolution layer (or `opts.layer`), as plain data at the layer's resolution.
+ * convolution layer (or `opts.layer`), as plain data at the layer's resolution. `from`, that layer's
+ * output and the prediction from an activations pass of the same image, saves the forward pass.
  */
-export async function gradCam(ref: ExplainModel, image: ImageSource, opts: GradCamOptions = {}): Promise<GradCamResult> {
+export async function gradCam(ref: ExplainModel, image: ImageSource, opts: GradCamOptions = {}, from?: KeptActivation): Promise<GradCamResult> {
   const t0 = performance.now();
   const md = ref.metadata;
   const layer = findLayer(ref, opts.layer ?? defaultCamLayer(ref));
+  if (from && (from.layer !== layer.name || from.activation.shape.slice(1).join() !== layer.shape.join())) {
+    throw new Error(`internal: an activation of ${from.layer} [${from.activation.shape.join(', ')}] was given for Grad-CAM at ${layer.name}`);
+  }
   const method = opts.method ?? 'gradcam';
   const prepared = await prepareImage(image, md.input);
   const g = modelGraph(ref.model);
@@ -93,8 +98,16 @@ export async function gradCam(ref: ExplainModel, image: ImageSource, opts: GradC
   let targetIndex = 0;
   const cam = tf.tidy(() => {
     const x = tf.tensor4d(prepared.data, [1, height, width, channels]);
-    const [act, y] = head.predict(x) as tf.Tensor[];
-    row = y.dataSync() as Float32Array;
+    // The layer's output and the prediction: from an activations pass of the same image, or a forward pass here.
+    let act: tf.Tensor;
+    if (from) {
+      act = from.activation;
+      row = from.row;
+    } else {
+      const [a, y] = head.predict(x) as tf.Tensor[];
+      act = a;
+      row = y.dataSync() as Float32Array;
+    }
     targetIndex = targetIndexOf(ref, opts.targetClass, row);
     const sigmoid = row.length === 1;
     const sign = sigmoid && targetIndex !== md.classNames.indexOf(md.positiveClass) ? -1 : 1;
