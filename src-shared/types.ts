@@ -37,6 +37,19 @@ export interface InputSpec {
   channels: 1 | 3;
   resize: ResizeMode;
   scaling: Scaling;
+  /**
+   * Bring a large image to the form of the training images first: when its long side exceeds `maxSide`,
+   * shrink it to `maxSide` (Lanczos-3) and round-trip it through JPEG at `jpegQuality`, then resize as
+   * usual. For models fitted on re-encoded copies (../shared/data/train: long side ≤ 512, JPEG q90) that
+   * classify full-resolution originals. Absent: images go straight to the model's size.
+   */
+  sourceForm?: SourceForm;
+}
+
+/** The form a model's training images had (see InputSpec.sourceForm). */
+export interface SourceForm {
+  maxSide: number;
+  jpegQuality: number;
 }
 
 /** Metrics with a 95% confidence interval. */

@@ -8,7 +8,7 @@ import type { ModelMetadata } from '../src-shared/types.ts';
 import { npzBytes } from '../src-main/core/dataset/npz-fixture.ts';
 import { readNpz } from '../src-main/core/dataset/npz.ts';
 import { realData, tempDir } from '../src-main/core/test-support.ts';
-import { cxr } from './cli.ts';
+import { cxr, parseCsvObjects } from './cli.ts';
 
 const data = realData();
 const tmp = tempDir();
@@ -127,6 +127,26 @@ test('train on a PneumoniaMNIST subset, combine it with a 56 px model, classify 
   const badWeights = await cxr(['ensemble', 'tiny56', 'p28', '--id', 'x', '--weights', 'int4'], env);
   assert.equal(badWeights.code, 1);
   assert.match(badWeights.stderr, /--weights must be float32, uint8 or uint16 \(got "int4"\)/);
+
+  // --source-form: full-resolution originals (val/) are first brought to the training images' form (≤ 512 px, JPEG q90).
+  const sf = await cxr(['ensemble', 'tiny56', 'p28', '--id', 'ens-sf', '--source-form', '512:90'], env);
+  assert.equal(sf.code, 0, sf.stderr);
+  assert.match(sf.stderr, /larger images first shrunk to 512 px and JPEG q90 round-tripped/);
+  assert.deepEqual(metadataOf('ens-sf').input.sourceForm, { maxSide: 512, jpegQuality: 90 });
+  assert.match(readFileSync(path.join(env.CXR_HOME, 'models', 'ens-sf', 'MODEL_CARD.md'), 'utf8'), /long side exceeds 512 px is first shrunk to 512 px and round-tripped through JPEG quality 90/);
+  const probs = async (id: string) => {
+    const out = path.join(tmp.dir, `${id}.csv`);
+    const r = await cxr(['classify', path.join(data.dir, 'val'), '--model', id, '--engine', 'tfjs', '--out', out], env);
+    assert.equal(r.code, 0, r.stderr);
+    return new Map(parseCsvObjects(readFileSync(out, 'utf8')).map((row) => [row.path, Number(row.probability)]));
+  };
+  const [plain, formed] = [await probs('ens'), await probs('ens-sf')];
+  assert.equal(formed.size, 16);
+  const moved = [...formed].filter(([f, v]) => Math.abs(v - plain.get(f)!) > 1e-6).length;
+  assert.ok(moved > 0, 'the pre-step changes what the model sees of a full-resolution original');
+  const badForm = await cxr(['ensemble', 'tiny56', 'p28', '--id', 'x', '--source-form', '512'], env);
+  assert.equal(badForm.code, 1);
+  assert.match(badForm.stderr, /--source-form must be LONG-SIDE:JPEG-QUALITY, e\.g\. 512:90/);
 
   const one = await cxr(['ensemble', 'p28', '--id', 'solo'], env);
   assert.equal(one.code, 1);

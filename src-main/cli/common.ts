@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { EngineInfo } from '../../src-shared/types.ts';
+import type { EngineInfo, SourceForm } from '../../src-shared/types.ts';
 import { initEngine, parseBackendName } from '../core/engine/backend.ts';
 import { parseWorkers } from '../core/training/parallel/workers-option.ts';
 import { UsageError } from './command.ts';
@@ -39,6 +39,17 @@ export function numberFlag(value: string | undefined, flag: string, min: number,
   const n = Number(value);
   if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`${flag} must be a number from ${min} to ${max} (got "${value}")`);
   return n;
+}
+
+/** The `--source-form SIDE:QUALITY` flag (e.g. 512:90; undefined when absent); a bad value is a usage error. */
+export function sourceFormFlag(value: string | undefined): SourceForm | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(\d+):(\d+)$/.exec(value);
+  const [maxSide, jpegQuality] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
+  if (!(maxSide >= 16 && maxSide <= 16384 && jpegQuality >= 1 && jpegQuality <= 100)) {
+    throw new UsageError(`--source-form must be LONG-SIDE:JPEG-QUALITY, e.g. 512:90 (the long side 16–16384 px, the quality 1–100; got "${value}")`);
+  }
+  return { maxSide, jpegQuality };
 }
 
 /** The `--workers N|auto` flag (undefined when absent); a bad value is a usage error. */

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Command } from '../command.ts';
 import { UsageError } from '../command.ts';
 import { AUGMENT_USAGE, augmentFromFlags, augmentOptions, classWeightsFlag } from '../augment-flags.ts';
-import { engineFromFlags, engineOptions, numberFlag, parse, progressBar, shellQuote, workersFlag } from '../common.ts';
+import { engineFromFlags, engineOptions, numberFlag, parse, progressBar, shellQuote, sourceFormFlag, workersFlag } from '../common.ts';
 import { ARCHITECTURES, type ArchitectureName } from '../../core/architectures/cnn.ts';
 import { engineLabel } from '../../core/engine/backend.ts';
 import { trainAndSave, type TrainRequest } from '../../core/training/train-model.ts';
@@ -12,7 +12,7 @@ import { userModelsDir } from '../../core/models/paths.ts';
 
 const usage = `usage: cxr train <data-folder|data.npz> --id ID [--name NAME] [--out DIR] [--architecture ${ARCHITECTURES.join('|')}]
                  [--filters 32,64,128] [--dropout 0.3] [--l2 1e-4] [--dense-units 64]
-                 [--input-size 128] [--resize crop|stretch|letterbox] [--epochs 30] [--batch-size 32] [--lr 0.001] [--seed 42]
+                 [--input-size 128] [--resize crop|stretch|letterbox] [--source-form SIDE:QUALITY] [--epochs 30] [--batch-size 32] [--lr 0.001] [--seed 42]
                  [--holdout 0.15] [--patience 8] [--class-weights auto|none|w0,w1] [--no-augment]
                  ${AUGMENT_USAGE}
                  [--max-per-class N] [--resume] [--workers N|auto] [--backend NAME] [--models-dir DIR] [--exclude-near DIR …] [--exclude-near-selection DATA-FOLDER …]
@@ -33,6 +33,9 @@ command with --resume continues to the same epoch count (optimizer state include
 cached features, the end of phase 1 and every fine-tuning epoch, and resume from the latest of these. Augmentation: rotation and
 shear in degrees, shift as a fraction of the size, zoom/contrast as fractions, brightness and noise (Gaussian sd)
 in scaled pixel units; horizontal flip is off unless --hflip (the heart is on the patient's left).
+--source-form 512:90 records that the training images were made by shrinking the long side to 512 px and saving as
+JPEG quality 90 (as ../shared/data/train was): every larger image the model later sees (val/ here, full-resolution
+originals in use) is brought to that form before its usual resize.
 Transfer learning (--base): a pretrained conv base (mobilenetv2 / inceptionv3: nsfwjs's MobileNetV2 / InceptionV3,
 shipped, /255, 3 channels; vgg19: Keras ImageNet weights from --base-weights vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5, never
 downloaded; or a stored model cut at --cut-at LAYER) plus a new head GAP → Dropout → Dense(sigmoid). Phase 1
@@ -95,7 +98,7 @@ export const trainCommand: Command = {
       ...engineOptions,
       id: { type: 'string' }, name: { type: 'string' }, out: { type: 'string' }, architecture: { type: 'string' },
       filters: { type: 'string' }, dropout: { type: 'string' }, l2: { type: 'string' }, 'dense-units': { type: 'string' },
-      'input-size': { type: 'string' }, resize: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
+      'input-size': { type: 'string' }, resize: { type: 'string' }, 'source-form': { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
       seed: { type: 'string' }, holdout: { type: 'string' }, patience: { type: 'string' }, 'no-augment': { type: 'boolean' },
       'max-per-class': { type: 'string' }, 'exclude-near': { type: 'string', multiple: true }, 'exclude-near-selection': { type: 'string', multiple: true }, 'class-weights': { type: 'string' }, resume: { type: 'boolean' }, workers: { type: 'string' }, ...augmentOptions,
       base: { type: 'string' }, 'cut-at': { type: 'string' }, 'base-weights': { type: 'string' }, 'freeze-base': { type: 'boolean' },
@@ -130,6 +133,7 @@ export const trainCommand: Command = {
         excludeNearSelection: (values['exclude-near-selection'] as string[] | undefined)?.map((d) => path.resolve(d)),
         transfer,
         resize: resizeFlag(values.resize),
+        sourceForm: sourceFormFlag(values['source-form']),
         epochs: numberFlag(values.epochs, '--epochs', 1, 500) ?? 30,
         batchSize: numberFlag(values['batch-size'], '--batch-size', 1, 512) ?? 32,
         learningRate: numberFlag(values.lr, '--lr', 1e-6, 1) ?? 1e-3,

@@ -2,7 +2,7 @@
 // selection set of a dataset folder (never its test split), and writes metadata and a model card.
 import * as tfl from '@tensorflow/tfjs-layers';
 import path from 'node:path';
-import type { FileFailure, ModelMetadata } from '../../../src-shared/types.ts';
+import type { FileFailure, InputSpec, ModelMetadata, SourceForm } from '../../../src-shared/types.ts';
 import { brierScore } from '../evaluation/calibration.ts';
 import { auc, chooseThreshold, summarise } from '../evaluation/metrics.ts';
 import { modelFittedHashes } from '../models/fitted-images.ts';
@@ -32,6 +32,8 @@ export interface EnsembleRequest {
   holdoutFraction: number;
   /** The per-class cap the members were trained with (cxr train --max-per-class), so the split is theirs. */
   maxPerClass?: number;
+  /** Bring large images to the form of the members' training images first (see InputSpec.sourceForm). */
+  sourceForm?: SourceForm;
   command: string;
   log?: (line: string) => void;
 }
@@ -59,8 +61,9 @@ export async function makeEnsemble(req: EnsembleRequest): Promise<{ metadata: Mo
     const ids = members.map((m) => m.metadata.id);
     if (new Set(ids).size !== ids.length) throw new Error(`the same model is named twice (${ids.join(', ')}); an ensemble combines different models`);
     built = await buildEnsemble(members);
-    const { model, input, logits } = built;
-    log(`ensemble of ${ids.join(' + ')}: input ${input.width}×${input.height}×${input.channels}, ${model.countParams().toLocaleString('en-US')} parameters`);
+    const { model, logits } = built;
+    const input: InputSpec = req.sourceForm ? { ...built.input, sourceForm: req.sourceForm } : built.input;
+    log(`ensemble of ${ids.join(' + ')}: input ${input.width}×${input.height}×${input.channels}${input.sourceForm ? `, larger images first shrunk to ${input.sourceForm.maxSide} px and JPEG q${input.sourceForm.jpegQuality} round-tripped` : ''}, ${model.countParams().toLocaleString('en-US')} parameters`);
     const storage = req.weights ?? 'float32';
     const rounded = roundWeightsTo(model, storage);
     if (storage !== 'float32') log(describeRounding(rounded, storage));

@@ -169,3 +169,42 @@ describe('loadForModel', () => {
     assert.ok(meanLevels < 0.6, `mean difference ${meanLevels} levels`);
   });
 });
+
+describe('sourceForm (bring a large image to the training images\' form first)', () => {
+  // A 1200×900 grey image with fine structure (noise + stripes), as a lossless PNG.
+  async function bigGrey(w: number, h: number): Promise<Buffer> {
+    const px = Buffer.alloc(w * h);
+    let s = 11;
+    for (let i = 0; i < px.length; i++) {
+      s = (s * 1103515245 + 12345) >>> 0;
+      px[i] = (((i % w) >> 2) % 2 ? 160 : 80) + ((s >>> 24) % 40);
+    }
+    return sharp(px, { raw: { width: w, height: h, channels: 1 } }).png().toBuffer();
+  }
+  const model: InputSpec = { height: 64, width: 64, channels: 1, resize: 'crop', scaling: 'raw' };
+  const form = { maxSide: 512, jpegQuality: 90 };
+
+  test('a large image is shrunk to the long side, JPEG round-tripped, then resized; its original size is reported', async () => {
+    const png = await bigGrey(1200, 900);
+    const direct = await resizeToSpec(png, model);
+    const formed = await resizeToSpec(png, { ...model, sourceForm: form });
+    // By hand: what the training data's builder did, then the model's usual resize.
+    const jpeg = await sharp(png).toColourspace('b-w').resize(512, 512, { fit: 'inside', kernel: 'lanczos3', fastShrinkOnLoad: false }).jpeg({ quality: 90 }).toBuffer();
+    assert.deepEqual(await sharp(jpeg).metadata().then((m) => [m.width, m.height, m.format, m.channels]), [512, 384, 'jpeg', 1]);
+    const byHand = await resizeToSpec(jpeg, model);
+    assert.deepEqual([...formed.pixels], [...byHand.pixels]);
+    assert.notDeepEqual([...formed.pixels], [...direct.pixels], 'the pre-step changes what the model sees');
+    assert.deepEqual([formed.originalWidth, formed.originalHeight], [1200, 900]);
+  });
+
+  test('an image already within the long side goes straight to the model\'s size', async () => {
+    const png = await bigGrey(512, 300);
+    assert.deepEqual([...(await resizeToSpec(png, { ...model, sourceForm: form })).pixels], [...(await resizeToSpec(png, model)).pixels]);
+  });
+
+  test('a corrupt large image still names the file', async () => {
+    const png = await bigGrey(1200, 900);
+    await writeFile(at('cut.png'), png.subarray(0, Math.floor(png.length / 2)));
+    await assert.rejects(loadForModel(at('cut.png'), { ...model, sourceForm: form }), (e: unknown) => e instanceof ImageError && /cut\.png/.test(e.message));
+  });
+});

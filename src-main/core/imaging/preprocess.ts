@@ -12,8 +12,8 @@
  * faster but drifts from PIL, so it is off.
  */
 import { createHash } from 'node:crypto';
-import type { InputSpec } from '../../../src-shared/types.ts';
-import { inspectImage, openPixels, readImageFile, toRawPixels } from './decode.ts';
+import type { InputSpec, SourceForm } from '../../../src-shared/types.ts';
+import { imageErrorFromSharp, inspectImage, openPixels, readImageFile, toRawPixels, type ImageHeader } from './decode.ts';
 
 /** Resampling kernels offered for resizing. */
 export type ResizeKernel = 'linear' | 'cubic' | 'lanczos3' | 'nearest';
@@ -68,8 +68,14 @@ export async function resizeToSpec(
 ): Promise<{ pixels: Uint8Array; originalWidth: number; originalHeight: number }> {
   checkSpec(spec);
   const file = opts.file ?? '(image)';
-  const header = await inspectImage(buffer, file);
-  const pipeline = openPixels(buffer, header).resize(spec.width, spec.height, {
+  const original = await inspectImage(buffer, file);
+  let source = buffer;
+  let header = original;
+  if (spec.sourceForm && Math.max(original.width, original.height) > spec.sourceForm.maxSide) {
+    source = await toSourceForm(buffer, original, spec.sourceForm, file);
+    header = await inspectImage(source, file);
+  }
+  const pipeline = openPixels(source, header).resize(spec.width, spec.height, {
     fit: spec.resize === 'stretch' ? 'fill' : spec.resize === 'letterbox' ? 'contain' : 'cover',
     position: 'centre',
     background: { r: 0, g: 0, b: 0, alpha: 1 },
@@ -82,9 +88,24 @@ export async function resizeToSpec(
   }
   return {
     pixels: convertChannels(raw.data, raw.channels, spec.channels),
-    originalWidth: header.width,
-    originalHeight: header.height,
+    originalWidth: original.width,
+    originalHeight: original.height,
   };
+}
+
+/**
+ * The image as the training images were made (see InputSpec.sourceForm): long side shrunk to `form.maxSide`
+ * with Lanczos-3, then encoded as JPEG at `form.jpegQuality` (grey stays grey). Returns the JPEG bytes.
+ */
+export async function toSourceForm(buffer: Uint8Array, header: ImageHeader, form: SourceForm, file = '(image)'): Promise<Uint8Array> {
+  const pipeline = openPixels(buffer, header)
+    .resize(form.maxSide, form.maxSide, { fit: 'inside', kernel: 'lanczos3', fastShrinkOnLoad: false })
+    .jpeg({ quality: form.jpegQuality });
+  try {
+    return new Uint8Array(await pipeline.toBuffer());
+  } catch (e) {
+    throw imageErrorFromSharp(e, buffer, file);
+  }
 }
 
 /** Converts interleaved 8-bit pixels between 1 and 3 channels (luma 601 / replication). */

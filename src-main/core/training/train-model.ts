@@ -1,6 +1,6 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import path from 'node:path';
-import type { FileFailure, InputSpec, ModelMetadata } from '../../../src-shared/types.ts';
+import type { FileFailure, InputSpec, ModelMetadata, SourceForm } from '../../../src-shared/types.ts';
 import { ARCHITECTURES, buildArchitecture, type ArchitectureName, type CnnOptions } from '../architectures/cnn.ts';
 import { DEFAULT_AUGMENT, validateAugment, type AugmentRanges } from '../augment/affine.ts';
 import { engineInfo } from '../engine/backend.ts';
@@ -33,6 +33,8 @@ export interface TrainRequest {
   excludeNearSelection?: string[];
   /** How images reach the square input: `crop` (centre crop, default) removes the aspect ratio, which predicts the label in this data; `stretch` keeps it. */
   resize?: 'crop' | 'stretch' | 'letterbox';
+  /** Bring large images to the form of the training images first (see InputSpec.sourceForm); recorded in the model. */
+  sourceForm?: SourceForm;
   epochs: number;
   batchSize: number;
   learningRate: number;
@@ -74,7 +76,7 @@ export async function trainAndSave(req: TrainRequest): Promise<{ metadata: Model
   const tm: TransferModel | null = req.transfer ? await buildTransferModel({ ...req.transfer, resize: req.resize ?? 'crop', seed: req.seed, modelsDir: req.modelsDir }, log) : null;
   const data = await loadTrainingData({
     dataRoot: req.dataRoot, seed: req.seed, holdoutFraction: req.holdoutFraction, maxPerClass: req.maxPerClass, excludeNear: req.excludeNear, excludeNearSelection: req.excludeNearSelection, log,
-    input: tm?.input ?? { height: req.inputSize ?? 128, width: req.inputSize ?? 128, channels: 1, resize: req.resize ?? 'crop', scaling: 'scale255' },
+    input: { ...(tm?.input ?? { height: req.inputSize ?? 128, width: req.inputSize ?? 128, channels: 1, resize: req.resize ?? 'crop', scaling: 'scale255' }), ...(req.sourceForm ? { sourceForm: req.sourceForm } : {}) },
   });
   const input = data.input;
   if (isNpz && req.inputSize && req.inputSize !== input.height) throw new Error(`${req.dataRoot} holds ${input.width}×${input.height} images; leave out --input-size or give ${input.height}`);
