@@ -89,7 +89,7 @@ export async function gradCam(ref: ExplainModel, image: ImageSource, opts: GradC
   const method = opts.method ?? 'gradcam';
   const prepared = await prepareImage(image, md.input);
   const g = modelGraph(ref.model);
-  const head = derivedModel(ref.model, `head:${layer.name}`, () => tfl.model({ inputs: ref.model.inputs, outputs: [layer.output, ...g.outputs] }));
+  const head = from ? null : derivedModel(ref.model, `head:${layer.name}`, () => tfl.model({ inputs: ref.model.inputs, outputs: [layer.output, ...g.outputs] }));
   const tail = tailModel(ref.model, layer.name);
   const swap = headLayer(ref.model);
   const { height, width, channels } = md.input;
@@ -100,9 +100,9 @@ export async function gradCam(ref: ExplainModel, image: ImageSource, opts: GradC
     const x = tf.tensor4d(prepared.data, [1, height, width, channels]);
     // The layer's output and the prediction: from an activations pass of the same image, or a forward pass here.
     let act: tf.Tensor;
-    if (from) {
-      act = from.activation;
-      row = from.row;
+    if (!head) {
+      act = from!.activation;
+      row = from!.row;
     } else {
       const [a, y] = head.predict(x) as tf.Tensor[];
       act = a;
