@@ -1,11 +1,11 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import type { ActivationMap, ActivationsResult, CamMethod, ColormapName, GradCamResult } from '../../../src-shared/explain-types.ts';
+import type { ActivationsResult, CamMethod, ColormapName, GradCamResult } from '../../../src-shared/explain-types.ts';
 import type { CliIO, Command } from '../command.ts';
 import { UsageError } from '../command.ts';
 import { engineFromFlags, engineOptions, numberFlag, parse, progressBar } from '../common.ts';
 import { engineLabel } from '../../core/engine/backend.ts';
-import { streamActivations } from '../../core/explain/activations.ts';
+import { streamActivations, type OnLayer } from '../../core/explain/activations.ts';
 import { explainImage as explainBoth } from '../../core/explain/explain-image.ts';
 import { openExplainModel, type ExplainModel } from '../../core/explain/explain-model.ts';
 import { gradCam } from '../../core/explain/gradcam.ts';
@@ -52,7 +52,7 @@ async function explainImage(io: CliIO, ref: ExplainModel, image: string, out: st
 }): Promise<void> {
   await fsp.mkdir(out, { recursive: true });
   const written: Array<{ layer: string; className: string; shape: number[]; file: string; min: number; max: number }> = [];
-  const onLayer = async (m: ActivationMap, i: number, total: number): Promise<void> => {
+  const onLayer: OnLayer = async (m, i, total) => {
     const file = `${String(i + 1).padStart(2, '0')}-${safeName(m.layer)}.png`;
     await writeFileAtomic(path.join(out, file), await activationGridPng(m, { colormap: o.colormap }));
     written.push({ layer: m.layer, className: m.className, shape: m.shape, file, min: Math.min(...m.min), max: Math.max(...m.max) });

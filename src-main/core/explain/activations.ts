@@ -10,6 +10,9 @@ import type { ActivationMap, ActivationsResult } from '../../../src-shared/expla
 import { prepareImage, positiveProbability, predictedIndex, type ExplainModel, type ImageSource } from './explain-model.ts';
 import { derivedModel, isSpatial, modelGraph, type GraphLayer } from './graph.ts';
 
+/** Receives each layer's maps as they are read out (awaited before the next layer). */
+export type OnLayer = (map: ActivationMap, index: number, total: number) => void | Promise<void>;
+
 /** Which layers to return: 'all' spatial layers (default) or names (as listed by `spatialLayers`). */
 export interface ActivationOptions {
   layers?: 'all' | string[];
@@ -73,7 +76,7 @@ const TILE = 64;
 export async function streamActivations(
   ref: ExplainModel,
   image: ImageSource,
-  onLayer: (map: ActivationMap, index: number, total: number) => void | Promise<void>,
+  onLayer: OnLayer,
   opts: ActivationOptions = {},
 ): Promise<Omit<ActivationsResult, 'layers'>> {
   const { kept, ...rest } = await activationsKeeping(ref, image, onLayer, opts);
@@ -95,7 +98,7 @@ export interface KeptActivation {
 export async function activationsKeeping(
   ref: ExplainModel,
   image: ImageSource,
-  onLayer: (map: ActivationMap, index: number, total: number) => void | Promise<void>,
+  onLayer: OnLayer,
   opts: ActivationOptions = {},
   keep?: string,
 ): Promise<Omit<ActivationsResult, 'layers'> & { kept?: KeptActivation }> {

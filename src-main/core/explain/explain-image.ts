@@ -4,8 +4,8 @@
  * are kept from the activations pass, so Grad-CAM only runs the tail of the graph and its gradient (for the
  * default ensemble this halves the time; `npm run bench`, "activations + Grad-CAM").
  */
-import type { ActivationMap, ActivationsResult, GradCamResult } from '../../../src-shared/explain-types.ts';
-import { activationsKeeping, type ActivationOptions } from './activations.ts';
+import type { ActivationsResult, GradCamResult } from '../../../src-shared/explain-types.ts';
+import { activationsKeeping, type ActivationOptions, type OnLayer } from './activations.ts';
 import { prepareImage, type ExplainModel, type ImageSource } from './explain-model.ts';
 import { gradCam, resolveCamLayer, type GradCamOptions } from './gradcam.ts';
 
@@ -13,7 +13,7 @@ import { gradCam, resolveCamLayer, type GradCamOptions } from './gradcam.ts';
 export async function explainImage(
   ref: ExplainModel,
   image: ImageSource,
-  onLayer: (map: ActivationMap, index: number, total: number) => void | Promise<void>,
+  onLayer: OnLayer,
   opts: ActivationOptions & { cam?: GradCamOptions } = {},
 ): Promise<{ activations: Omit<ActivationsResult, 'layers'>; cam: GradCamResult }> {
   const layer = resolveCamLayer(ref, opts.cam?.layer);
