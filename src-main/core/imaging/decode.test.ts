@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { crc32, deflateSync } from 'node:zlib';
-import { decodeImage, MAX_PIXELS } from './decode.ts';
+import { decodeImage, imageErrorFromSharp, MAX_PIXELS } from './decode.ts';
 import { ImageError, imageErrorFromFsError, toFileFailure } from './image-error.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -232,5 +232,18 @@ describe('toFileFailure', () => {
     assert.equal(toFileFailure(Object.assign(new Error('x'), { code: 'ENOENT' }), 'a.png').code, 'NOT_FOUND');
     assert.deepEqual(toFileFailure(new Error('boom'), '/d/a.png'), { path: '/d/a.png', code: 'ERROR', reason: 'a.png: boom' });
     assert.deepEqual(toFileFailure('weird', 'a.png'), { path: 'a.png', code: 'ERROR', reason: 'a.png: weird' });
+  });
+});
+
+describe('imageErrorFromSharp', () => {
+  test('a cut JPEG is TRUNCATED even when libvips only says "Unknown error" (its error buffer is shared by threads)', async () => {
+    const jpeg = new Uint8Array(await sharp({ create: { width: 64, height: 48, channels: 3, background: '#456' } }).jpeg().toBuffer());
+    const cut = jpeg.subarray(0, jpeg.length >> 1);
+    assert.equal(imageErrorFromSharp(new Error('Unknown error'), cut, '/x/cut.jpeg').code, 'TRUNCATED');
+    assert.equal(imageErrorFromSharp(new Error('VipsJpeg: premature end of JPEG image'), cut, '/x/cut.jpeg').code, 'TRUNCATED');
+    // Complete (ends with its FF D9 marker), padded or not: a decoder error there means damaged data.
+    assert.equal(imageErrorFromSharp(new Error('Unknown error'), jpeg, '/x/whole.jpeg').code, 'CORRUPT');
+    const padded = new Uint8Array([...jpeg, 0, 0, 0, 0]);
+    assert.equal(imageErrorFromSharp(new Error('VipsJpeg: Huffman table 0x00 was not defined'), padded, '/x/padded.jpeg').code, 'CORRUPT');
   });
 });

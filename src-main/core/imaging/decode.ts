@@ -178,7 +178,10 @@ export function imageErrorFromSharp(e: unknown, buffer: Uint8Array, file: string
   const truncatedHint = /premature end|truncat|end of (file|data|stream)|unexpected end|not enough/i.test(message);
   // libpng reports a cut file and a bad CRC alike; a PNG that lacks its IEND chunk was cut.
   const pngCut = kind === 'png' && /libpng read error/i.test(message) && !endsWithIend(buffer);
-  if (truncatedHint || pngCut) {
+  // libvips keeps one error buffer for all threads: with several files decoding at once, a cut JPEG's
+  // "premature end" can come back as "Unknown error". A JPEG whose end-of-image marker is missing was cut.
+  const jpegCut = kind === 'jpeg' && !endsWithEoi(buffer);
+  if (truncatedHint || pngCut || jpegCut) {
     return new ImageError(file, 'TRUNCATED', `${label} ends early`, { cause: e });
   }
   return new ImageError(file, 'CORRUPT', firstLine(message), { cause: e });
@@ -186,6 +189,12 @@ export function imageErrorFromSharp(e: unknown, buffer: Uint8Array, file: string
 
 function firstLine(message: string): string {
   return message.split('\n').map((l) => l.trim()).filter(Boolean)[0] ?? 'unknown decoder error';
+}
+
+// The JPEG end-of-image marker (FF D9) within the last bytes (encoders may pad after it).
+function endsWithEoi(buffer: Uint8Array): boolean {
+  for (let i = buffer.length - 2; i >= Math.max(0, buffer.length - 64); i--) if (buffer[i] === 0xff && buffer[i + 1] === 0xd9) return true;
+  return false;
 }
 
 function endsWithIend(buffer: Uint8Array): boolean {
