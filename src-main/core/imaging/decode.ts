@@ -176,12 +176,11 @@ export function imageErrorFromSharp(e: unknown, buffer: Uint8Array, file: string
     return new ImageError(file, 'NOT_AN_IMAGE', undefined, { cause: e });
   }
   const truncatedHint = /premature end|truncat|end of (file|data|stream)|unexpected end|not enough/i.test(message);
-  // libpng reports a cut file and a bad CRC alike; a PNG that lacks its IEND chunk was cut.
-  const pngCut = kind === 'png' && /libpng read error/i.test(message) && !endsWithIend(buffer);
-  // libvips keeps one error buffer for all threads: with several files decoding at once, a cut JPEG's
-  // "premature end" can come back as "Unknown error". A JPEG whose end-of-image marker is missing was cut.
-  const jpegCut = kind === 'jpeg' && !endsWithEoi(buffer);
-  if (truncatedHint || pngCut || jpegCut) {
+  // The message alone is not enough: libpng reports a cut file and a bad CRC alike, and libvips keeps one error
+  // buffer for all threads, so with several files decoding at once a cut JPEG's "premature end" can come back as
+  // "Unknown error". A PNG without its IEND chunk, or a JPEG without its end-of-image marker, was cut.
+  const cut = (kind === 'png' && !endsWithIend(buffer)) || (kind === 'jpeg' && !endsWithEoi(buffer));
+  if (truncatedHint || cut) {
     return new ImageError(file, 'TRUNCATED', `${label} ends early`, { cause: e });
   }
   return new ImageError(file, 'CORRUPT', firstLine(message), { cause: e });
