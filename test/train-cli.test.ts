@@ -14,12 +14,13 @@ const env = { CXR_HOME: path.join(tmp.dir, 'home') };
 after(() => tmp.cleanup());
 
 test('train a tiny model, then classify with it from the user model folder', { skip: data.skip }, async () => {
-  const r = await cxr(['train', data.dir, '--id', 'tiny', '--max-per-class', '16', '--epochs', '2', '--input-size', '64', '--seed', '7'], env);
+  const r = await cxr(['train', data.dir, '--id', 'tiny', '--max-per-class', '16', '--epochs', '2', '--input-size', '64', '--seed', '7', '--source-form', '512:90'], env);
   assert.equal(r.code, 0, r.stderr);
   const dir = path.join(env.CXR_HOME, 'models', 'tiny');
   const md = JSON.parse(readFileSync(path.join(dir, 'metadata.json'), 'utf8')) as ModelMetadata;
   assert.equal(md.id, 'tiny');
   assert.equal(md.training?.epochs, 2);
+  assert.deepEqual(md.input.sourceForm, { maxSide: 512, jpegQuality: 90 }, 'the training images\' form is recorded');
   assert.ok(!JSON.stringify(md.training?.counts).includes('test'), 'test split used in training');
   assert.match(md.thresholdChosenBy, /selection set/);
   // Exactly which images: a manifest beside the model, and fingerprints in metadata and card.

@@ -78,7 +78,8 @@ export async function trainAndSave(req: TrainRequest): Promise<{ metadata: Model
     dataRoot: req.dataRoot, seed: req.seed, holdoutFraction: req.holdoutFraction, maxPerClass: req.maxPerClass, excludeNear: req.excludeNear, excludeNearSelection: req.excludeNearSelection, log,
     input: { ...(tm?.input ?? { height: req.inputSize ?? 128, width: req.inputSize ?? 128, channels: 1, resize: req.resize ?? 'crop', scaling: 'scale255' }), ...(req.sourceForm ? { sourceForm: req.sourceForm } : {}) },
   });
-  const input = data.input;
+  // An .npz sets its own size; the recorded input keeps the source form asked for either way.
+  const input: InputSpec = req.sourceForm ? { ...data.input, sourceForm: req.sourceForm } : data.input;
   if (isNpz && req.inputSize && req.inputSize !== input.height) throw new Error(`${req.dataRoot} holds ${input.width}×${input.height} images; leave out --input-size or give ${input.height}`);
   const { counts, failures } = data;
   const fitData = data.fit;

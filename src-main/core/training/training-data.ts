@@ -102,7 +102,7 @@ async function fromNpz(req: TrainingDataRequest): Promise<TrainingData> {
   const d = await loadNpzTrainingData(req.dataRoot, { excludeNear: [...excludeNear, ...sets], log: req.log });
   const fit = capPixels(d.fit, req.maxPerClass, req.seed);
   return {
-    input: req.input.sourceForm ? { ...d.input, sourceForm: req.input.sourceForm } : d.input,
+    input: d.input,
     fit,
     selection: d.selection,
     counts: { 'fit (train_* arrays)': countByClass(fit.labels), 'selection (val_* arrays)': countByClass(d.selection.labels) },
