@@ -57,16 +57,25 @@ test('bad inputs are reported by name and never stop the batch', { skip: data.sk
   await sharp({ create: { width: 1, height: 1, channels: 3, background: '#000' } }).png().toFile(path.join(dir, 'one-pixel.png'));
   await sharp(bytes).resize(300).toColourspace('grey16').png().toFile(path.join(dir, 'sixteen-bit.png'));
   await sharp(bytes).resize(300).ensureAlpha().png().toFile(path.join(dir, 'rgba.png'));
+  // Passed over by the folder walk and counted in the summary; the DICOM named on the command line is refused by name.
+  const dicom = path.join(data.dir, 'dicom', 'derived-kermany-sc', 'NORMAL_IM-0133-0001.dcm');
+  await fsp.copyFile(dicom, path.join(dir, 'study.dcm'));
+  await fsp.writeFile(path.join(dir, 'notes.txt'), 'reading list\n');
   const out = path.join(tmp.dir, 'bad.json');
   const missing = path.join(tmp.dir, 'no-such-folder');
-  const r = await cxr(['classify', dir, empty, missing, '--out', out, '--force'], env);
+  const r = await cxr(['classify', dir, empty, missing, dicom, '--out', out, '--force'], env);
   assert.equal(r.code, 2, r.stderr);
   const json = JSON.parse(readFileSync(out, 'utf8')) as { results: Array<{ path: string }>; failures: Array<{ path: string; code: string; reason: string }> };
   assert.deepEqual(json.results.map((x) => path.basename(x.path)).sort(), ['good.jpeg', 'rgba.png', 'sixteen-bit.png']);
   const codes = Object.fromEntries(json.failures.map((f) => [path.basename(f.path), f.code]));
-  assert.deepEqual(codes, { 'empty-folder': 'EMPTY_FOLDER', 'no-such-folder': 'NOT_FOUND', 'one-pixel.png': 'TOO_SMALL', 'report.jpg': 'NOT_AN_IMAGE', 'truncated.jpeg': 'TRUNCATED' });
-  for (const name of ['truncated.jpeg', 'report.jpg', 'one-pixel.png', 'no-such-folder', 'empty-folder']) assert.ok(r.stderr.includes(name), `stderr names ${name}`);
-  assert.match(r.stderr, /3 classified, 5 failed/);
+  assert.deepEqual(codes, {
+    'empty-folder': 'EMPTY_FOLDER', 'no-such-folder': 'NOT_FOUND', 'one-pixel.png': 'TOO_SMALL', 'report.jpg': 'NOT_AN_IMAGE', 'truncated.jpeg': 'TRUNCATED',
+    'NORMAL_IM-0133-0001.dcm': 'UNSUPPORTED_FORMAT',
+  });
+  for (const name of ['truncated.jpeg', 'report.jpg', 'one-pixel.png', 'no-such-folder', 'empty-folder', 'NORMAL_IM-0133-0001.dcm']) assert.ok(r.stderr.includes(name), `stderr names ${name}`);
+  assert.match(r.stderr, /NORMAL_IM-0133-0001\.dcm: this image format is not supported \(DICOM file, which this version does not read: export the study from the PACS or DICOM viewer\)/);
+  assert.match(r.stderr, /3 classified, 6 failed/);
+  assert.match(r.stderr, /not read: 2 files that are not \.jpg\/\.jpeg\/\.png \(1 \.dcm, 1 \.txt; DICOM is not read by this version/);
 });
 
 test('usage errors exit 1 with the usage shown', async () => {

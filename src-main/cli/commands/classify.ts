@@ -5,7 +5,7 @@ import { UsageError } from '../command.ts';
 import { engineFromFlags, engineOptions, numberFlag, parse, progressBar } from '../common.ts';
 import { classifyFiles, labelAt, type ClassifyOutcome } from '../../core/classify/classify-files.ts';
 import { writeResults } from '../../core/classify/write-results.ts';
-import { listImageFiles } from '../../core/dataset/list-files.ts';
+import { describeNotRead, listImageFiles } from '../../core/dataset/list-files.ts';
 import { engineLabel } from '../../core/engine/backend.ts';
 import {
   auditHead, finishRun, latestDiagnoses, markInterruptedRuns, openHistoryDb, recordDiagnoses, startRun, upsertModel,
@@ -176,7 +176,8 @@ export const classifyCommand: Command = {
       const model = await loadStoredModel(stored);
       const chosen = await chooseEngine(model, stored.metadata, { engine: engineChoice });
       const predictor = chosen.predictor;
-      const { files, failures: listFailures } = await listImageFiles(positionals);
+      const { files, failures: listFailures, notRead } = await listImageFiles(positionals);
+      const passedOver = describeNotRead(notRead);
       for (const f of listFailures) io.err(`warning: ${f.reason}`);
       const md = stored.metadata;
       const { todo, skipped, earlier } = recorder ? await recorder.prepare(io, md, files, Boolean(values.force)) : { todo: files, skipped: 0, earlier: new Map<string, ClassifyRecord>() };
@@ -231,6 +232,7 @@ export const classifyCommand: Command = {
       if (recorder) io.err(`  skipped: ${skipped} already classified by ${md.id} v${md.version}${skipped ? ` (their earlier results are listed${values.out ? ` in ${values.out}` : ''}; --force re-classifies them)` : ''}`);
       for (const [label, n] of [...byLabel].sort()) io.err(`  ${label}: ${n}`);
       for (const f of failures) io.err(`  failed: ${f.path}: ${f.code}: ${f.reason}`);
+      if (passedOver) io.err(`  not read: ${passedOver}`);
       if (values.out) io.err(`results written to ${values.out}${outcome.cancelled ? ' (partial: the run was stopped)' : ''}`);
       io.err('Research software, not for diagnostic use: a qualified reader must review every study.');
       if (recorder?.writeError) {

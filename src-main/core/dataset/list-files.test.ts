@@ -3,7 +3,7 @@ import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { hasImageExtension, listImageFiles } from './list-files.ts';
+import { describeNotRead, hasImageExtension, listImageFiles } from './list-files.ts';
 
 const IS_ROOT = typeof process.getuid === 'function' && process.getuid() === 0;
 let tmp = '';
@@ -29,6 +29,24 @@ describe('listImageFiles', () => {
     const r = await listImageFiles([at('data')]);
     assert.deepEqual(r.files, [at('data/a.jpg'), at('data/b.PNG'), at('data/sub/c.JPEG'), at('data/sub/deeper/d.jpeg')]);
     assert.deepEqual(r.failures, []);
+    assert.deepEqual(r.notRead, { '.txt': 1 }, 'files passed over are counted once (the loop is cut), hidden ones not at all');
+  });
+
+  test('a folder of DICOM files: EMPTY_FOLDER says what it holds and what to do', async () => {
+    await mkdir(at('pacs/series1'), { recursive: true });
+    for (const f of ['series1/1.dcm', 'series1/2.DCM', 'series1/DICOMDIR', 'README.txt']) await writeFile(at('pacs', f), 'x');
+    const r = await listImageFiles([at('pacs')]);
+    assert.deepEqual(r.files, []);
+    assert.deepEqual(r.notRead, { '.dcm': 2, '': 1, '.txt': 1 });
+    assert.deepEqual(r.failures.map((f) => f.code), ['EMPTY_FOLDER']);
+    assert.match(r.failures[0].reason, /contains no \.jpg\/\.jpeg\/\.png images; it holds 4 files that are not \.jpg\/\.jpeg\/\.png \(2 \.dcm, 1 without extension, 1 \.txt; DICOM is not read by this version: export the studies as PNG or JPEG/);
+  });
+
+  test('describeNotRead', () => {
+    assert.equal(describeNotRead({}), null);
+    assert.equal(describeNotRead({ '.pdf': 1 }), '1 file that is not .jpg/.jpeg/.png (1 .pdf)');
+    const many = describeNotRead({ '.a': 1, '.b': 2, '.c': 3, '.d': 4, '.e': 5, '.f': 6 })!;
+    assert.match(many, /^21 files that are not .*\(6 \.f, 5 \.e, 4 \.d, 3 \.c, 2 \.b, …\)$/);
   });
 
   test('explicitly named files are kept whatever their extension; duplicates merged', async () => {

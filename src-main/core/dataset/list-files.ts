@@ -19,6 +19,25 @@ export function hasImageExtension(name: string): boolean {
 export interface ListedFiles {
   files: string[];
   failures: FileFailure[];
+  /** Files the folder walk passed over (not .jpg/.jpeg/.png), counted by lower-case extension ('' = none); hidden files are not counted. */
+  notRead: Record<string, number>;
+}
+
+const DICOM_EXTENSIONS = ['.dcm', '.dicom'];
+
+/**
+ * Says which files a folder walk passed over, e.g. "6 files that are not .jpg/.jpeg/.png (6 .dcm; DICOM is not
+ * read by this version: export the studies as PNG or JPEG)", or null when there were none.
+ */
+export function describeNotRead(notRead: Record<string, number>): string | null {
+  const entries = Object.entries(notRead).sort((a, b) => b[1] - a[1] || compareStrings(a[0], b[0]));
+  const total = entries.reduce((n, [, k]) => n + k, 0);
+  if (!total) return null;
+  const shown = entries.slice(0, 5).map(([ext, k]) => `${k} ${ext || 'without extension'}`);
+  if (entries.length > 5) shown.push('…');
+  const dicom = entries.some(([ext]) => DICOM_EXTENSIONS.includes(ext));
+  const hint = dicom ? '; DICOM is not read by this version: export the studies as PNG or JPEG from the PACS or DICOM viewer' : '';
+  return `${total} file${total === 1 ? '' : 's'} that ${total === 1 ? 'is' : 'are'} not ${IMAGE_EXTENSIONS.join('/')} (${shown.join(', ')}${hint})`;
 }
 
 /**
@@ -31,6 +50,7 @@ export async function listImageFiles(paths: string[]): Promise<ListedFiles> {
   const files = new Set<string>();
   const failures: FileFailure[] = [];
   const visited = new Set<string>();
+  const notRead: Record<string, number> = {};
   for (const p of paths) {
     let info: Stats;
     try {
@@ -46,19 +66,30 @@ export async function listImageFiles(paths: string[]): Promise<ListedFiles> {
     const real = await realpath(p).catch(() => p);
     if (visited.has(real)) continue; // the same folder named twice, or inside one named before
     const before = files.size;
-    await walk(p, files, failures, visited);
+    const passedOver: Record<string, number> = {};
+    await walk(p, { files, failures, visited, notRead: passedOver });
+    for (const [ext, k] of Object.entries(passedOver)) notRead[ext] = (notRead[ext] ?? 0) + k;
     if (files.size === before && !failures.some((f) => f.path === p)) {
+      const held = describeNotRead(passedOver);
       failures.push({
         path: p,
         code: 'EMPTY_FOLDER',
-        reason: `${p}: the folder contains no ${IMAGE_EXTENSIONS.join('/')} images; check that this is the right folder`,
+        reason: `${p}: the folder contains no ${IMAGE_EXTENSIONS.join('/')} images${held ? `; it holds ${held}` : ''}; check that this is the right folder`,
       });
     }
   }
-  return { files: [...files].sort(compareStrings), failures };
+  return { files: [...files].sort(compareStrings), failures, notRead };
 }
 
-async function walk(dir: string, files: Set<string>, failures: FileFailure[], visited: Set<string>): Promise<void> {
+interface WalkState {
+  files: Set<string>;
+  failures: FileFailure[];
+  visited: Set<string>;
+  notRead: Record<string, number>;
+}
+
+async function walk(dir: string, st: WalkState): Promise<void> {
+  const { files, failures, visited } = st;
   let real: string;
   let entries: Dirent[];
   try {
@@ -86,8 +117,12 @@ async function walk(dir: string, files: Set<string>, failures: FileFailure[], vi
         continue;
       }
     }
-    if (isDir) await walk(full, files, failures, visited);
+    if (isDir) await walk(full, st);
     else if (isFile && hasImageExtension(entry.name)) files.add(full);
+    else if (isFile) {
+      const ext = path.extname(entry.name).toLowerCase();
+      st.notRead[ext] = (st.notRead[ext] ?? 0) + 1;
+    }
   }
 }
 

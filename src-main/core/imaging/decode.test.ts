@@ -200,6 +200,17 @@ describe('decodeImage: bad inputs give clear errors', () => {
     await rejectsWith(at('anim.gif'), 'UNSUPPORTED_FORMAT', /GIF image.*convert it to PNG or JPEG/);
   });
 
+  test('DICOM, with its DICM preamble or (older CR files) without, named .dcm → UNSUPPORTED_FORMAT saying what to do', async () => {
+    const part10 = new Uint8Array(256);
+    part10.set([0x44, 0x49, 0x43, 0x4d], 128); // 'DICM'
+    await writeFile(at('study.bin'), part10);
+    await rejectsWith(at('study.bin'), 'UNSUPPORTED_FORMAT', /DICOM file, which this version does not read: export the study from the PACS or DICOM viewer/);
+    await writeFile(at('old-cr.dcm'), new Uint8Array([0x08, 0x00, 0x05, 0x00, 0x0a, 0x00, 0x00, 0x00, ...new Array(120).fill(0x20)]));
+    await rejectsWith(at('old-cr.dcm'), 'UNSUPPORTED_FORMAT', /DICOM file/);
+    await writeFile(at('old-cr.txt'), new Uint8Array([0x08, 0x00, 0x05, 0x00, 0x0a, 0x00, 0x00, 0x00, ...new Array(120).fill(0x20)]));
+    await rejectsWith(at('old-cr.txt'), 'NOT_AN_IMAGE', /not an image/);
+  });
+
   test('unreadable file (chmod 000) → NOT_READABLE', { skip: IS_ROOT ? 'running as root: chmod 000 does not stop root reading (mapping tested below)' : false }, async () => {
     await sharp({ create: { width: 32, height: 32, channels: 3, background: '#000000' } }).png().toFile(at('locked.png'));
     await chmod(at('locked.png'), 0o000);

@@ -170,8 +170,9 @@ export function imageErrorFromSharp(e: unknown, buffer: Uint8Array, file: string
     return new ImageError(file, 'TOO_LARGE', `over ${MAX_PIXELS / 1e6} MP`, { cause: e });
   }
   if (/unsupported image format/i.test(message)) {
-    if (kind === 'dicom') {
-      return new ImageError(file, 'UNSUPPORTED_FORMAT', 'DICOM file: export it as PNG/JPEG or use the DICOM import', { cause: e });
+    // A DICOM file has 'DICM' at byte 128; one written without its preamble (older CR files) is known by its name.
+    if (kind === 'dicom' || (kind === 'unknown' && /\.(dcm|dicom)$/i.test(file))) {
+      return new ImageError(file, 'UNSUPPORTED_FORMAT', 'DICOM file, which this version does not read: export the study from the PACS or DICOM viewer', { cause: e });
     }
     return new ImageError(file, 'NOT_AN_IMAGE', undefined, { cause: e });
   }
