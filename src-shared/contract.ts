@@ -27,7 +27,11 @@ export const contractEvents = {
   'classify:progress': z.object({ jobId: z.string(), done: z.number(), total: z.number() }),
   'classify:result': z.object({ jobId: z.string(), path: z.string(), probability: z.number(), label: z.string() }),
   'classify:failure': z.object({ jobId: z.string(), path: z.string(), code: z.string(), reason: z.string() }),
-  'classify:done': z.object({ jobId: z.string(), classified: z.number(), failed: z.number(), cancelled: z.boolean() }),
+  'classify:done': z.object({
+    jobId: z.string(), classified: z.number(), failed: z.number(), cancelled: z.boolean(),
+    /** Files the folder walk passed over (not JPEG/PNG), described for the user, or null. */
+    notRead: z.string().nullable(),
+  }),
 } as const;
 
 export type CallName = keyof typeof contractCalls;

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CallName, CallRequest, EventName, EventPayload } from '../../src-shared/contract.ts';
 import { classifyFiles } from '../core/classify/classify-files.ts';
-import { listImageFiles } from '../core/dataset/list-files.ts';
+import { describeNotRead, listImageFiles } from '../core/dataset/list-files.ts';
 import { initEngine } from '../core/engine/backend.ts';
 import { tfjsPredictor } from '../core/inference/predictor.ts';
 import { listModels, loadStoredModel, resolveModel } from '../core/models/store.ts';
@@ -20,7 +20,7 @@ export const handlers: { [N in CallName]: Handler<N> } = {
     const engine = await initEngine({ backend: req.backend ?? 'auto', chosenBy: 'app setting' });
     const stored = await resolveModel(req.modelId);
     const predictor = tfjsPredictor(await loadStoredModel(stored), stored.metadata);
-    const { files, failures } = await listImageFiles(req.paths);
+    const { files, failures, notRead } = await listImageFiles(req.paths);
     const jobId = randomUUID();
     const ctrl = new AbortController();
     jobs.set(jobId, ctrl);
@@ -31,7 +31,7 @@ export const handlers: { [N in CallName]: Handler<N> } = {
       onFailure: (f) => emit('classify:failure', { jobId, ...f }),
       onProgress: (done, total) => emit('classify:progress', { jobId, done, total }),
     }).then((o) => {
-      emit('classify:done', { jobId, classified: o.records.length, failed: o.failures.length + failures.length, cancelled: o.cancelled });
+      emit('classify:done', { jobId, classified: o.records.length, failed: o.failures.length + failures.length, cancelled: o.cancelled, notRead: describeNotRead(notRead) });
     }).finally(() => {
       predictor.dispose();
       jobs.delete(jobId);
