@@ -34,7 +34,7 @@ describe('listImageFiles', () => {
 
   test('a folder of DICOM files: EMPTY_FOLDER says what it holds and what to do', async () => {
     await mkdir(at('pacs/series1'), { recursive: true });
-    for (const f of ['series1/1.dcm', 'series1/2.DCM', 'series1/DICOMDIR', 'README.txt']) await writeFile(at('pacs', f), 'x');
+    for (const f of ['series1/1.dcm', 'series1/2.DCM', 'series1/IM0001', 'README.txt']) await writeFile(at('pacs', f), 'x');
     const r = await listImageFiles([at('pacs')]);
     assert.deepEqual(r.files, []);
     assert.deepEqual(r.notRead, { '.dcm': 2, '': 1, '.txt': 1 });
@@ -44,6 +44,7 @@ describe('listImageFiles', () => {
 
   test('describeNotRead', () => {
     assert.equal(describeNotRead({}), null);
+    assert.match(describeNotRead({ DICOMDIR: 1, '': 40 })!, /^41 files .*\(40 without extension, 1 DICOMDIR; DICOM is not read/);
     assert.equal(describeNotRead({ '.pdf': 1 }), '1 file that is not .jpg/.jpeg/.png (1 .pdf)');
     const many = describeNotRead({ '.a': 1, '.b': 2, '.c': 3, '.d': 4, '.e': 5, '.f': 6 })!;
     assert.match(many, /^21 files that are not .*\(6 \.f, 5 \.e, 4 \.d, 3 \.c, 2 \.b, …\)$/);

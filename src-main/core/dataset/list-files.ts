@@ -19,11 +19,11 @@ export function hasImageExtension(name: string): boolean {
 export interface ListedFiles {
   files: string[];
   failures: FileFailure[];
-  /** Files the folder walk passed over (not .jpg/.jpeg/.png), counted by lower-case extension ('' = none); hidden files are not counted. */
+  /** Files the folder walk passed over (not .jpg/.jpeg/.png), counted by lower-case extension ('' = none; 'DICOMDIR' for a DICOM index); hidden files are not counted. */
   notRead: Record<string, number>;
 }
 
-const DICOM_EXTENSIONS = ['.dcm', '.dicom'];
+const DICOM_EXTENSIONS = ['.dcm', '.dicom', 'DICOMDIR'];
 
 /**
  * Says which files a folder walk passed over, e.g. "6 files that are not .jpg/.jpeg/.png (6 .dcm; DICOM is not
@@ -120,7 +120,8 @@ async function walk(dir: string, st: WalkState): Promise<void> {
     if (isDir) await walk(full, st);
     else if (isFile && hasImageExtension(entry.name)) files.add(full);
     else if (isFile) {
-      const ext = path.extname(entry.name).toLowerCase();
+      // A PACS export's index is named DICOMDIR; the studies beside it often have no extension at all.
+      const ext = entry.name.toUpperCase() === 'DICOMDIR' ? 'DICOMDIR' : path.extname(entry.name).toLowerCase();
       st.notRead[ext] = (st.notRead[ext] ?? 0) + 1;
     }
   }
