@@ -40,6 +40,18 @@ export const modelMetadataSchema = z.object({
       hyperparameters: z.record(z.string(), z.unknown()),
       history: z.array(z.record(z.string(), z.number())),
       data: z.record(z.string(), z.object({ files: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })).optional(),
+      formSignals: z
+        .array(
+          z.object({
+            trait: z.enum(['file size', 'width', 'height', 'aspect ratio', 'colour channels']),
+            auc: z.number(),
+            separation: z.number(),
+            higherIn: z.string().nullable(),
+            medians: z.record(z.string(), z.number()),
+            flagged: z.boolean(),
+          }),
+        )
+        .optional(),
     })
     .optional(),
   metrics: z

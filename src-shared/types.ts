@@ -154,6 +154,32 @@ export interface TrainingSummary {
   history: Array<Record<string, number>>;
   /** Per data part: image count and sha256 of the sorted content hashes (the full list is in training-data.csv). */
   data?: Record<string, { files: number; sha256: string }>;
+  /** How well the form of the fitted files (size, resolution, aspect, channels) alone predicts their label. */
+  formSignals?: FormSignal[];
+}
+
+/** A property of an image file that is not its content. */
+export type FormTrait = 'file size' | 'width' | 'height' | 'aspect ratio' | 'colour channels';
+
+/** How well one trait alone separates two classes. */
+export interface FormSignal {
+  trait: FormTrait;
+  /** AUC of the trait as a score for the positive class (0.5 = no signal). */
+  auc: number;
+  /** max(auc, 1 − auc). */
+  separation: number;
+  /** The class whose files have the larger values, or null at AUC 0.5. */
+  higherIn: string | null;
+  /** Median of the trait per class (negative class first). */
+  medians: Record<string, number>;
+  flagged: boolean;
+}
+
+/** The form signals of one split of a dataset. */
+export interface FormSignalReport {
+  split: string;
+  counts: Record<string, number>;
+  signals: FormSignal[];
 }
 
 /** One image's result in a batch classification. */

@@ -1,5 +1,6 @@
 // End to end: `cxr dataset` on the real folder layout.
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { test } from 'node:test';
 import { realData } from '../src-main/core/test-support.ts';
 import { cxr } from './cli.ts';
@@ -15,6 +16,20 @@ test('cxr dataset reports the split/class layout and the real counts', { skip: d
   assert.deepEqual(scan.counts.train, { NORMAL: 407, PNEUMONIA: 1162 });
   assert.deepEqual(scan.counts.val, { NORMAL: 8, PNEUMONIA: 8 });
   assert.equal(scan.leaks.length, 0);
+  // Form signals: in train/ (re-encoded to a 512 px long side) the aspect ratio alone predicts the label.
+  const train = scan.formSignals.find((r: { split: string }) => r.split === 'train');
+  assert.deepEqual(train.counts, { NORMAL: 407, PNEUMONIA: 1162 });
+  const aspect = train.signals.find((s: { trait: string }) => s.trait === 'aspect ratio');
+  assert.ok(aspect.flagged && aspect.separation > 0.85 && aspect.higherIn === 'PNEUMONIA', JSON.stringify(aspect));
+  assert.equal(train.signals.find((s: { trait: string }) => s.trait === 'width').flagged, false, 'every train/ image is 512 px at its long side');
+});
+
+test('cxr dataset names the form signals a model could learn as shortcuts', { skip: data.skip }, async () => {
+  const r = await cxr(['dataset', path.join(data.dir, 'val'), '--no-hash']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^form signals \(each trait alone; AUC 0\.5 = none, ! = 0\.75 or more\):$/m);
+  assert.match(r.stdout, /^  all \(8 NORMAL \/ 8 PNEUMONIA\): file size 1\.00 !, .*aspect ratio 0\.95 !/m);
+  assert.match(r.stdout, /^    ! aspect ratio alone separates NORMAL from PNEUMONIA with AUC 0\.95 \(median 1\.22 vs 1\.50\): the centre crop \(`crop`\) hides most of it/m);
 });
 
 test('cxr dataset on a missing folder says so', async () => {

@@ -35,6 +35,14 @@ test('train a tiny model, then classify with it from the user model folder', { s
   assert.match(card, /not for diagnostic use/);
   assert.match(card, /npx cxr train/);
   assert.match(card, /CC BY 4\.0/);
+  // The fitted files' form is audited: every trait measured, each flagged one warned about and named on the card.
+  const signals = md.training?.formSignals ?? [];
+  assert.deepEqual(signals.map((s) => s.trait), ['file size', 'width', 'height', 'aspect ratio', 'colour channels']);
+  assert.ok(signals.find((s) => s.trait === 'aspect ratio')?.flagged, 'in these 28 train/ images (seed 7) the aspect ratio separates the classes with AUC 0.91');
+  for (const s of signals.filter((x) => x.flagged)) {
+    assert.ok(card.includes(`- In the training images, ${s.trait} alone separates NORMAL from PNEUMONIA`), s.trait);
+    assert.match(r.stdout + r.stderr, new RegExp(`warning: in the training images, ${s.trait} alone separates`));
+  }
   const models = await cxr(['models'], env);
   assert.match(models.stdout, /^tiny +v/m);
   const c = await cxr(['classify', path.join(data.dir, 'val'), '--model', 'tiny'], env);

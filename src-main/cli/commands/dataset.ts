@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Command } from '../command.ts';
 import { UsageError } from '../command.ts';
 import { parse, progressBar } from '../common.ts';
+import { describeFormSignal, FORM_SIGNAL_FLAG, formSignals, readFileForms } from '../../core/dataset/form-signals.ts';
 import { scanDataset } from '../../core/dataset/scan.ts';
 
 export const datasetCommand: Command = {
@@ -9,14 +10,18 @@ export const datasetCommand: Command = {
   usage: `usage: cxr dataset <folder> [--no-hash] [--json]
 
 Understands split/class/* (train, val, test, test-dev), class/* and flat folders.
-Duplicates are found by content (sha256); copies across splits are flagged as leaks.`,
+Duplicates are found by content (sha256); copies across splits are flagged as leaks.
+Form signals: for each labelled split, how well file size, width, height, aspect ratio and
+colour channels alone separate the classes (AUC; 0.5 = none). A flagged trait is a shortcut a
+model may learn instead of the lungs: in Kermany's data the aspect ratio survives resizing.`,
   async run(argv, io) {
     const { values, positionals } = parse(argv, { 'no-hash': { type: 'boolean' }, json: { type: 'boolean' } });
     if (positionals.length !== 1) throw new UsageError('name exactly one folder');
     const bar = progressBar(io, 'hashing');
     const scan = await scanDataset(path.resolve(positionals[0]), { hash: !values['no-hash'], onProgress: (d, t) => bar.update(d, t) });
+    const signals = formSignals(await readFileForms(scan.items));
     if (values.json) {
-      io.out(JSON.stringify({ ...scan, items: undefined, files: scan.items.length }, null, 2));
+      io.out(JSON.stringify({ ...scan, items: undefined, files: scan.items.length, formSignals: signals }, null, 2));
       return scan.unreadable.length ? 2 : 0;
     }
     io.out(`${scan.root}: layout ${scan.layout}, ${scan.items.length} image files`);
@@ -26,6 +31,12 @@ Duplicates are found by content (sha256); copies across splits are flagged as le
     if (!values['no-hash']) io.out(`duplicates (same content): ${scan.duplicates.length} group(s)`);
     for (const d of scan.duplicates.slice(0, 20)) io.out(`  ${d.sha256.slice(0, 12)}… ${d.files.join('  ')}`);
     for (const d of scan.leaks) io.out(`  LEAK across splits ${d.splits.join(' / ')}: ${d.files.join('  ')} — remove the copy from training data`);
+    if (signals.length) io.out(`form signals (each trait alone; AUC 0.5 = none, ! = ${FORM_SIGNAL_FLAG} or more):`);
+    for (const r of signals) {
+      const counts = Object.entries(r.counts).map(([l, n]) => `${n} ${l}`).join(' / ');
+      io.out(`  ${r.split} (${counts}): ${r.signals.map((s) => `${s.trait} ${s.separation.toFixed(2)}${s.flagged ? ' !' : ''}`).join(', ')}`);
+      for (const s of r.signals.filter((x) => x.flagged)) io.out(`    ! ${describeFormSignal(s)}`);
+    }
     if (scan.ignored.length) io.out(`ignored (outside the layout): ${scan.ignored.join(', ')}`);
     for (const f of scan.unreadable) io.out(`unreadable: ${f.path}: ${f.reason}`);
     return scan.unreadable.length ? 2 : 0;

@@ -1,4 +1,5 @@
 import type { EvaluationSummary, ModelMetadata } from '../../../src-shared/types.ts';
+import { describeFormSignal } from '../dataset/form-signals.ts';
 
 const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : 'n/a');
 const num = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
@@ -103,6 +104,7 @@ export function renderModelCard(md: ModelMetadata): string {
     '- The official test split is small and drawn from the same centre; the confidence intervals above are wide.',
     '- Burned-in markers and image size correlate with the label in this dataset; images are resized before the model, but check heatmaps for shortcut learning.',
   );
+  for (const s of t?.formSignals?.filter((x) => x.flagged) ?? []) lines.push(`- In the training images, ${describeFormSignal(s, md.input)}.`);
   if (md.notes) lines.push('', '## Notes', md.notes);
   return lines.join('\n') + '\n';
 }

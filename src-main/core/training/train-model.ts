@@ -31,7 +31,7 @@ export interface TrainRequest {
   excludeNear?: string[];
   /** For .npz data: leave out the array images nearest to the selection set of these data folders (this run's seed and hold-out). */
   excludeNearSelection?: string[];
-  /** How images reach the square input: `crop` (centre crop, default) removes the aspect ratio, which predicts the label in this data; `stretch` keeps it. */
+  /** How images reach the square input: `crop` (centre square, default) hides most of the aspect ratio, which predicts the label in this data (see dataset/form-signals.ts); `stretch` and `letterbox` keep it visible. */
   resize?: 'crop' | 'stretch' | 'letterbox';
   /** Bring large images to the form of the training images first (see InputSpec.sourceForm); recorded in the model. */
   sourceForm?: SourceForm;
@@ -152,7 +152,7 @@ export async function trainAndSave(req: TrainRequest): Promise<{ metadata: Model
     output: 'sigmoid' as const,
     threshold: op.threshold,
     thresholdChosenBy: `Youden's J with sensitivity ≥ 0.90 on ${data.selectionName} (expected sensitivity ${op.sensitivity.toFixed(3)}, specificity ${op.specificity.toFixed(3)})`,
-    training: { command: req.command, dataRoot: req.dataRoot, counts, seed: req.seed, epochs: history.length, bestEpoch, backend: engineInfo().backend, durationSeconds: (Date.now() - started) / 1000, hyperparameters: { ...hyper, ...data.notes }, history: history.map((h) => ({ ...h })), data: manifest.summary },
+    training: { command: req.command, dataRoot: req.dataRoot, counts, seed: req.seed, epochs: history.length, bestEpoch, backend: engineInfo().backend, durationSeconds: (Date.now() - started) / 1000, hyperparameters: { ...hyper, ...data.notes }, history: history.map((h) => ({ ...h })), data: manifest.summary, ...(data.formSignals ? { formSignals: data.formSignals } : {}) },
     metrics: { selection: selectionMetrics },
   };
   const saved = await saveModel(model, meta, dir, (full) => ({ 'MODEL_CARD.md': renderModelCard(full), [DATA_MANIFEST_FILE]: manifest.csv }));

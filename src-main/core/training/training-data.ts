@@ -3,7 +3,8 @@
 // training image with the same content as a test image is refused); an .npz's test_* arrays are ignored.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { FileFailure, InputSpec } from '../../../src-shared/types.ts';
+import type { FileFailure, FormSignal, InputSpec } from '../../../src-shared/types.ts';
+import { describeFormSignal, formSignals, readFileForms } from '../dataset/form-signals.ts';
 import { scanDataset, type DatasetItem } from '../dataset/scan.ts';
 import { stratifiedSplit } from '../dataset/split.ts';
 import { loadImages } from './load-images.ts';
@@ -35,6 +36,8 @@ export interface TrainingData {
   selectionName: string;
   /** Extra facts for the model card (e.g. what was left out of an .npz). */
   notes: Record<string, unknown>;
+  /** How well the fitted files' form alone predicts their label (folders only; an .npz has no file form). */
+  formSignals?: FormSignal[];
 }
 
 /** What to load. `input` is the model's input for folders; an .npz brings its own size. */
@@ -155,6 +158,8 @@ async function fromFolder(req: TrainingDataRequest): Promise<TrainingData> {
   const selItems = toLoadable(split.selection);
   const fit = await loadImages(fitItems, req.input, { onProgress: (d, t) => d % 200 === 0 && req.log(`decoded ${d}/${t}`) });
   const sel = await loadImages(selItems, req.input);
+  const signals = formSignals(await readFileForms(split.fit.map((it) => ({ ...it, split: 'fit' }))))[0]?.signals;
+  for (const s of signals?.filter((x) => x.flagged) ?? []) req.log(`warning: in the training images, ${describeFormSignal(s, req.input)}`);
   return {
     input: req.input,
     fit,
@@ -163,6 +168,7 @@ async function fromFolder(req: TrainingDataRequest): Promise<TrainingData> {
     failures: [...fit.failures, ...sel.failures],
     selectionName: `the selection set (seeded ${Math.round(req.holdoutFraction * 100)}% hold-out of train + val/)`,
     notes: {},
+    ...(signals ? { formSignals: signals } : {}),
   };
 }
 

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import sharp from 'sharp';
+import { tempDir } from '../test-support.ts';
+import { describeFormSignal, FORM_SIGNAL_FLAG, formSignals, readFileForms, type FileForm } from './form-signals.ts';
+
+const tmp = tempDir('cxr-form-');
+after(() => tmp.cleanup());
+
+function form(label: string, width: number, height: number, bytes = 1000, channels = 1, split = 'train'): FileForm {
+  return { split, label, width, height, bytes, channels };
+}
+
+test('a trait that splits the classes perfectly is flagged, with its direction and medians', () => {
+  const forms = [
+    ...[120, 121, 122, 123, 124].map((w) => form('NORMAL', w, 100, 5000)),
+    ...[150, 151, 152, 153, 154].map((w) => form('PNEUMONIA', w, 100, 5000)),
+  ];
+  const [r] = formSignals(forms);
+  assert.equal(r.split, 'train');
+  assert.deepEqual(r.counts, { NORMAL: 5, PNEUMONIA: 5 });
+  const aspect = r.signals.find((s) => s.trait === 'aspect ratio')!;
+  assert.equal(aspect.auc, 1);
+  assert.equal(aspect.separation, 1);
+  assert.equal(aspect.higherIn, 'PNEUMONIA');
+  assert.deepEqual(aspect.medians, { NORMAL: 1.22, PNEUMONIA: 1.52 });
+  assert.ok(aspect.flagged);
+  // Equal everywhere: ties count one half, so AUC 0.5 and nothing to flag.
+  const size = r.signals.find((s) => s.trait === 'file size')!;
+  assert.equal(size.auc, 0.5);
+  assert.equal(size.higherIn, null);
+  assert.equal(size.flagged, false);
+});
+
+test('a trait higher in the negative class separates as well as one higher in the positive class', () => {
+  const forms = [
+    ...[1, 2, 3, 4, 5].map((i) => form('NORMAL', 100, 100, 9000 + i)),
+    ...[1, 2, 3, 4, 5].map((i) => form('PNEUMONIA', 100, 100, 1000 + i)),
+  ];
+  const size = formSignals(forms)[0].signals.find((s) => s.trait === 'file size')!;
+  assert.equal(size.auc, 0);
+  assert.equal(size.separation, 1);
+  assert.equal(size.higherIn, 'NORMAL');
+});
+
+test('the flag starts at FORM_SIGNAL_FLAG', () => {
+  const heights = (n: number[], p: number[]) => formSignals([...n.map((h) => form('NORMAL', 100, h)), ...p.map((h) => form('PNEUMONIA', 100, h))])[0].signals.find((s) => s.trait === 'height')!;
+  const above = heights([1, 2, 5, 6, 7], [3, 4, 8, 9, 10]); // 19 of 25 pairs ordered
+  assert.equal(above.auc, 0.76);
+  assert.ok(FORM_SIGNAL_FLAG <= 0.76 && above.flagged);
+  const below = heights([1, 2, 5, 6, 8], [3, 4, 7, 9, 10]); // 18 of 25
+  assert.equal(below.auc, 0.72);
+  assert.equal(below.flagged, false);
+});
+
+test('splits with one class, a third class or too few images are not judged; other labels name the positive class by order', () => {
+  const few = [form('NORMAL', 1, 1, 1, 1, 'val'), form('PNEUMONIA', 2, 1, 1, 1, 'val')];
+  const one = [1, 2, 3, 4, 5, 6].map((w) => form('NORMAL', w, 1, 1, 1, 'test'));
+  const three = ['A', 'B', 'C'].flatMap((l) => [1, 2, 3, 4, 5].map((w) => form(l, w, 1, 1, 1, 'odd')));
+  const other = [...[1, 2, 3, 4, 5].map((w) => form('cat', w, 1)), ...[6, 7, 8, 9, 10].map((w) => form('dog', w, 1))];
+  const reports = formSignals([...few, ...one, ...three, ...other]);
+  assert.deepEqual(reports.map((r) => r.split), ['train']);
+  assert.equal(reports[0].signals.find((s) => s.trait === 'width')!.higherIn, 'dog');
+  assert.deepEqual(formSignals([]), []);
+});
+
+test('the sentence says whether the model can see the trait', () => {
+  const forms = [...[120, 121, 122, 123, 124].map((w) => form('NORMAL', w, 100, 9000)), ...[150, 151, 152, 153, 154].map((w) => form('PNEUMONIA', w, 100, 2048))];
+  const signals = formSignals(forms)[0].signals;
+  const aspect = signals.find((s) => s.trait === 'aspect ratio')!;
+  assert.match(describeFormSignal(aspect), /^aspect ratio alone separates NORMAL from PNEUMONIA with AUC 1\.00 \(median 1\.22 vs 1\.52\): the centre crop \(`crop`\) hides most of it, but .*fills the square/);
+  assert.match(describeFormSignal(aspect, { resize: 'stretch', channels: 3 }), /squeeze/);
+  assert.match(describeFormSignal(aspect, { resize: 'letterbox', channels: 1 }), /black bars/);
+  const size = signals.find((s) => s.trait === 'file size')!;
+  assert.match(describeFormSignal(size), /median 9 KiB vs 2 KiB\): the model never sees it/);
+});
+
+test('readFileForms reads headers of labelled files and leaves out unlabelled and unreadable ones', async () => {
+  const dir = path.join(tmp.dir, 'data');
+  await mkdir(dir, { recursive: true });
+  const grey = path.join(dir, 'grey.png');
+  const rgb = path.join(dir, 'rgb.jpg');
+  const bad = path.join(dir, 'bad.jpg');
+  await sharp(Buffer.alloc(30 * 20, 9), { raw: { width: 30, height: 20, channels: 1 } }).toColourspace('b-w').png().toFile(grey);
+  await sharp({ create: { width: 40, height: 10, channels: 3, background: { r: 200, g: 9, b: 9 } } }).jpeg().toFile(rgb);
+  await writeFile(bad, 'not an image');
+  const forms = await readFileForms([
+    { path: grey, split: 'train', label: 'NORMAL' },
+    { path: rgb, split: null, label: 'PNEUMONIA', bytes: 123 },
+    { path: bad, split: 'train', label: 'NORMAL' },
+    { path: grey, split: 'train', label: null },
+  ]);
+  assert.equal(forms.length, 2);
+  assert.deepEqual({ ...forms[0], bytes: undefined }, { split: 'train', label: 'NORMAL', width: 30, height: 20, channels: 1, bytes: undefined });
+  assert.ok(forms[0].bytes > 0);
+  assert.deepEqual(forms[1], { split: 'all', label: 'PNEUMONIA', width: 40, height: 10, channels: 3, bytes: 123 });
+});

@@ -1,0 +1,132 @@
+/**
+ * Does the label show in the files' form rather than in the image? For each labelled split, how well
+ * file size, width, height, aspect ratio and stored colour channels alone separate the two classes
+ * (AUC of the trait as a score; 0.5 = no signal). In Kermany's data NORMAL files are larger and of
+ * higher resolution, and PNEUMONIA images are wider: resizing hides size and resolution from a model,
+ * but not all of the aspect ratio, which reaches it as framing (crop), squeeze (stretch) or padding (letterbox).
+ * Only headers are read (sharp metadata), never whole images.
+ */
+import { stat } from 'node:fs/promises';
+import sharp from 'sharp';
+import type { FormSignal, FormSignalReport, FormTrait } from '../../../src-shared/types.ts';
+import { auc } from '../evaluation/metrics.ts';
+
+/** A trait separating the classes at least this well (AUC or 1 − AUC) is flagged. */
+export const FORM_SIGNAL_FLAG = 0.75;
+
+/** Splits with fewer images than this in either class are not judged. */
+export const FORM_SIGNAL_MIN_PER_CLASS = 5;
+
+/** The form of one labelled file. */
+export interface FileForm {
+  split: string;
+  label: string;
+  bytes: number;
+  width: number;
+  height: number;
+  channels: number;
+}
+
+const TRAITS: ReadonlyArray<{ trait: FormTrait; value: (f: FileForm) => number }> = [
+  { trait: 'file size', value: (f) => f.bytes },
+  { trait: 'width', value: (f) => f.width },
+  { trait: 'height', value: (f) => f.height },
+  { trait: 'aspect ratio', value: (f) => f.width / f.height },
+  { trait: 'colour channels', value: (f) => f.channels },
+];
+
+/**
+ * Reads the header (size, dimensions, channels) of each labelled file. Files whose header cannot be read
+ * are left out: the dataset scan reports them.
+ */
+export async function readFileForms(items: ReadonlyArray<{ path: string; split: string | null; label: string | null; bytes?: number }>, concurrency = 8): Promise<FileForm[]> {
+  const labelled = items.filter((it) => it.label != null);
+  const out: Array<FileForm | null> = new Array(labelled.length).fill(null);
+  let next = 0;
+  async function worker(): Promise<void> {
+    while (next < labelled.length) {
+      const i = next++;
+      const it = labelled[i];
+      try {
+        const m = await sharp(it.path, { failOn: 'none' }).metadata();
+        if (!m.width || !m.height) continue;
+        const bytes = it.bytes ?? (await stat(it.path)).size;
+        out[i] = { split: it.split ?? 'all', label: it.label!, bytes, width: m.width, height: m.height, channels: m.channels ?? 1 };
+      } catch {
+        // unreadable: the scan lists it
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+  return out.filter((f): f is FileForm => f !== null);
+}
+
+/**
+ * For each split with exactly two labels and at least FORM_SIGNAL_MIN_PER_CLASS files in each, how well
+ * each trait alone separates them. `positive` names the class scored as 1 (default: PNEUMONIA when
+ * present, else the second label in sort order).
+ */
+export function formSignals(forms: readonly FileForm[], positive = 'PNEUMONIA'): FormSignalReport[] {
+  const bySplit = new Map<string, FileForm[]>();
+  for (const f of forms) bySplit.set(f.split, [...(bySplit.get(f.split) ?? []), f]);
+  const reports: FormSignalReport[] = [];
+  for (const [split, rows] of bySplit) {
+    const labels = [...new Set(rows.map((r) => r.label))].sort();
+    if (labels.length !== 2) continue;
+    const pos = labels.includes(positive) ? positive : labels[1];
+    const neg = labels.find((l) => l !== pos)!;
+    const counts = { [neg]: rows.filter((r) => r.label === neg).length, [pos]: rows.filter((r) => r.label === pos).length };
+    if (Math.min(counts[neg], counts[pos]) < FORM_SIGNAL_MIN_PER_CLASS) continue;
+    const y = rows.map((r) => (r.label === pos ? 1 : 0));
+    const signals: FormSignal[] = TRAITS.map(({ trait, value }) => {
+      const v = rows.map(value);
+      const a = auc(y, v);
+      const separation = Math.max(a, 1 - a);
+      return {
+        trait,
+        auc: a,
+        separation,
+        higherIn: a > 0.5 ? pos : a < 0.5 ? neg : null,
+        medians: { [neg]: median(v.filter((_, i) => y[i] === 0)), [pos]: median(v.filter((_, i) => y[i] === 1)) },
+        flagged: separation >= FORM_SIGNAL_FLAG,
+      };
+    });
+    reports.push({ split, counts, signals });
+  }
+  return reports.sort((a, b) => a.split.localeCompare(b.split));
+}
+
+/**
+ * One sentence on a flagged trait for a model card or a log: how well it separates the classes and whether
+ * a model with this resize mode and channel count can see it.
+ */
+export function describeFormSignal(s: FormSignal, input?: { resize: string; channels: number }): string {
+  const [a, b] = Object.keys(s.medians);
+  const fmt = (v: number) => (s.trait === 'aspect ratio' ? v.toFixed(2) : s.trait === 'file size' ? `${Math.round(v / 1024)} KiB` : String(Math.round(v)));
+  const head = `${s.trait} alone separates ${a} from ${b} with AUC ${s.separation.toFixed(2)} (median ${fmt(s.medians[a])} vs ${fmt(s.medians[b])})`;
+  return `${head}: ${visibility(s.trait, input)}`;
+}
+
+/** Whether a model with this input can see a trait: `no` (resizing hides it), `partly` (crop) or `yes`. */
+export function traitVisibility(trait: FormTrait, input: { resize: string; channels: number }): 'no' | 'partly' | 'yes' {
+  if (trait === 'aspect ratio') return input.resize === 'crop' ? 'partly' : 'yes';
+  if (trait === 'colour channels') return input.channels === 1 ? 'no' : 'partly';
+  return 'no';
+}
+
+function visibility(trait: FormTrait, input?: { resize: string; channels: number }): string {
+  if (trait === 'aspect ratio') {
+    if (input?.resize === 'stretch') return 'resizing does not hide it: the model sees it as a horizontal squeeze (`stretch`) and can learn it as a shortcut';
+    if (input?.resize === 'letterbox') return 'resizing does not hide it: the model sees it as the size of the black bars (`letterbox`) and can learn it as a shortcut';
+    return 'the centre crop (`crop`) hides most of it, but the model can still see it in how the chest fills the square (a wider image loses more of its sides) and learn that as a shortcut';
+  }
+  if (trait === 'colour channels') return input && input.channels === 1 ? 'the model reads grey, so it does not see this' : 'a model reading 3 channels sees colour if the colour files are tinted';
+  return 'the model never sees it (images are resized), but it shows the classes were acquired or stored differently';
+}
+
+function median(v: number[]): number {
+  if (!v.length) return NaN;
+  const s = [...v].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
