@@ -41,6 +41,23 @@ test('evaluate --out writes report.json and a self-contained report.html; plain 
   const html = readFileSync(path.join(out, 'report.html'), 'utf8');
   assert.match(html, /Content-Security-Policy/);
   assert.match(html, /id="chart-confusion"><svg/);
+  assert.deepEqual(report.formSignals, [], 'four images per class are too few to judge the files\' form');
+  assert.doesNotMatch(html, /Form of the files/);
+});
+
+test('evaluate reports what the files\' form alone scores, and notes a flagged property the model can see', { skip: data.skip }, async () => {
+  const out = path.join(tmp.dir, 'report-form');
+  const r = await cxr(['evaluate', path.join(data.dir, 'val'), '--model', 'tiny', '--out', out], env);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
+  const aspect = report.formSignals.find((s: { trait: string }) => s.trait === 'aspect ratio');
+  assert.ok(aspect.flagged && aspect.separation > 0.9, JSON.stringify(aspect));
+  // The tiny model stretches its input, so it sees the aspect ratio; it never sees file size.
+  assert.match(r.stderr, /^note: in these images, aspect ratio alone separates NORMAL from PNEUMONIA with AUC 0\.95 .*squeeze.*compare its AUC alone \(0\.95\) with the model's$/m);
+  assert.doesNotMatch(r.stderr, /note: in these images, file size/);
+  const html = readFileSync(path.join(out, 'report.html'), 'utf8');
+  assert.match(html, /<h2>Form of the files<\/h2>/);
+  assert.match(html, /<tr class="warning"><td>aspect ratio !<\/td><td>0\.95\d*<\/td><td>1\.22\d*<\/td><td>1\.5\d*<\/td><td>yes<\/td><\/tr>/);
 });
 
 test('lock-test, then threshold refuses test folders and locked files, and stores a calibrated operating point', { skip: data.skip }, async () => {

@@ -3,6 +3,7 @@ import type { Command } from '../command.ts';
 import { UsageError } from '../command.ts';
 import { engineFromFlags, engineOptions, parse, progressBar } from '../common.ts';
 import { classifyFiles } from '../../core/classify/classify-files.ts';
+import { describeFormSignal, formSignals, readFileForms, traitVisibility } from '../../core/dataset/form-signals.ts';
 import { scanDataset } from '../../core/dataset/scan.ts';
 import { summarise } from '../../core/evaluation/metrics.ts';
 import { buildEvaluationReport } from '../../core/evaluation/report.ts';
@@ -24,7 +25,9 @@ export const evaluateCommand: Command = {
 --out DIR writes DIR/report.json and a self-contained DIR/report.html: confusion matrix with its cases,
 PPV, NPV, F1, ROC and precision-recall curves, calibration (reliability bins, ECE, Brier), training curves.
 Images the model was trained on (by content, from its training-data.csv) are flagged: the run warns, the report
-says so, and --record refuses, since a model card's metrics must come from images the model never saw.`,
+says so, and --record refuses, since a model card's metrics must come from images the model never saw.
+The report also shows how well each file property alone (size, width, height, aspect ratio, colour channels)
+separates the classes: baselines the model must clearly beat; a flagged one the model can see is noted.`,
   async run(argv, io) {
     const { values, positionals } = parse(argv, { ...engineOptions, model: { type: 'string' }, record: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } });
     if (positionals.length !== 1) throw new UsageError('name exactly one labelled folder');
@@ -47,6 +50,9 @@ says so, and --record refuses, since a model card's metrics must come from image
     const fitted = await modelFittedHashes(stored, { modelsDir: values['models-dir'] });
     const seen = outcome.records.filter((r) => fitted.hashes.has(r.sha256)).map((r) => r.path);
     const trainedOn = { images: seen.length, examples: seen.slice(0, 5) };
+    const scored = new Set(outcome.records.map((r) => r.path));
+    const signals = formSignals(await readFileForms(items.filter((it) => scored.has(it.path)).map((it) => ({ ...it, split: 'folder' }))), md.positiveClass)[0]?.signals ?? [];
+    for (const f of signals.filter((x) => x.flagged && traitVisibility(x.trait, md.input) !== 'no')) io.err(`note: in these images, ${describeFormSignal(f, md.input)}; compare its AUC alone (${f.separation.toFixed(2)}) with the model's`);
     if (seen.length) io.err(`warning: ${md.id} was trained on ${seen.length} of these ${outcome.records.length} images (e.g. ${seen[0]}): the metrics below are optimistic; evaluate on images it never saw`);
     for (const u of fitted.unchecked) io.err(`note: training data of ${u} unknown, so overlap with these images was not checked`);
     if (values.json) io.out(JSON.stringify(s, null, 2));
@@ -58,7 +64,7 @@ says so, and --record refuses, since a model card's metrics must come from image
     if (values.out) {
       const report = buildEvaluationReport({
         metadata: md, name, folder: path.resolve(positionals[0]), failures: outcome.failures,
-        paths: outcome.records.map((r) => r.path), labels, probabilities: scores, trainedOn,
+        paths: outcome.records.map((r) => r.path), labels, probabilities: scores, trainedOn, formSignals: signals,
       });
       const written = await writeEvaluationReport(path.resolve(values.out), report);
       io.err(`report written to ${written.html} and ${written.json}`);

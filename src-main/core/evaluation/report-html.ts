@@ -1,4 +1,5 @@
 /** A self-contained `report.html`: inline SVG charts, no scripts, no external resources, strict CSP. */
+import { FORM_SIGNAL_FLAG, traitVisibility } from '../dataset/form-signals.ts';
 import type { MetricWithCI } from '../../../src-shared/types.ts';
 import { renderSvg, reportChartSpecs } from './report-charts.ts';
 import type { CaseResult, Cell, EvaluationReport } from './report.ts';
@@ -75,6 +76,7 @@ ${metricRow('F1', m.f1, num)}
 <tr><td>Brier score</td><td>${num(r.calibration.brier)}</td><td></td></tr>
 </tbody></table>
 <p>Intervals: Wilson score for proportions; stratified percentile bootstrap (1,000 resamples, seed 7) for AUC; case bootstrap for F1.</p>
+${formSection(r)}
 <h2>Charts</h2>
 <div class="charts">${charts.join('\n')}</div>
 <h2>Cases by confusion cell</h2>
@@ -82,4 +84,19 @@ ${(['FN', 'FP', 'TP', 'TN'] as const).map((c) => caseList(c, r.cells[c])).join('
 ${failures}
 </body></html>
 `;
+}
+
+/** What each file property alone scores on this folder: a baseline the model's AUC must clearly beat. */
+function formSection(r: EvaluationReport): string {
+  if (!r.formSignals.length) return '';
+  const [neg, pos] = [r.model.negativeClass, r.model.positiveClass];
+  const rows = r.formSignals.map((s) => {
+    const med = (l: string) => (s.trait === 'aspect ratio' ? num(s.medians[l]) : s.trait === 'file size' ? `${Math.round(s.medians[l] / 1024)} KiB` : String(Math.round(s.medians[l])));
+    return `<tr${s.flagged ? ' class="warning"' : ''}><td>${esc(s.trait)}${s.flagged ? ' !' : ''}</td><td>${num(s.separation)}</td><td>${esc(med(neg))}</td><td>${esc(med(pos))}</td><td>${traitVisibility(s.trait, r.model.input)}</td></tr>`;
+  });
+  return `<h2>Form of the files</h2>
+<p>How well each property of the files alone separates ${esc(neg)} from ${esc(pos)} in this folder (AUC, either direction; 0.5 = none; ! = ${FORM_SIGNAL_FLAG} or more). These are baselines: a model that read them instead of the lungs could score as well, so its AUC above should clearly beat any it can see.</p>
+<table><thead><tr><th>property</th><th>AUC alone</th><th>median ${esc(neg)}</th><th>median ${esc(pos)}</th><th>model can see it</th></tr></thead><tbody>
+${rows.join('\n')}
+</tbody></table>`;
 }

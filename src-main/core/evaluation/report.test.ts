@@ -57,6 +57,7 @@ test('report.html is self-contained: CSP meta, inline SVG charts, no scripts or 
   assert.ok(text.includes('e&lt;script&gt;.png'));
   const urls = (text.match(/(?:https?:)?\/\/[^\s"')<]+/g) ?? []).filter((u) => !u.startsWith('http://www.w3.org/'));
   assert.deepEqual(urls, [], 'no external URLs');
+  assert.doesNotMatch(text, /Form of the files/, 'no section when the form was not measured');
   const ids = [...text.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]);
   assert.equal(new Set(ids).size, ids.length, 'element ids are unique across charts');
 });
@@ -70,4 +71,18 @@ test('report.html opens in headless Chromium without console errors', { skip: ch
     assert.match(await page.locator('p.warning').innerText(), /Optimistic: the model was trained on 1 of these 5 images \(e\.g\. e<script>\.png\)/);
   });
   assert.deepEqual(problems, []);
+});
+
+test('report.html shows the files\' form as baselines, flagged rows marked, with what the model can see', async () => {
+  const formSignals = [
+    { trait: 'file size' as const, auc: 0.1, separation: 0.9, higherIn: 'NORMAL', medians: { NORMAL: 250_000, PNEUMONIA: 70_000 }, flagged: true },
+    { trait: 'aspect ratio' as const, auc: 0.6, separation: 0.6, higherIn: 'PNEUMONIA', medians: { NORMAL: 1.2, PNEUMONIA: 1.3 }, flagged: false },
+  ];
+  const r = buildEvaluationReport({ metadata: md, name: 'unit', folder: '/x', paths: ['a', 'b'], labels: [0, 1], probabilities: [0.2, 0.7], formSignals });
+  assert.deepEqual(r.model.input, { resize: 'stretch', channels: 1 });
+  assert.deepEqual(JSON.parse(reportJson(r)).formSignals, formSignals);
+  const html = await renderReportHtml(r);
+  assert.match(html, /<h2>Form of the files<\/h2>/);
+  assert.match(html, /<tr class="warning"><td>file size !<\/td><td>0\.9\d*<\/td><td>244 KiB<\/td><td>68 KiB<\/td><td>no<\/td><\/tr>/);
+  assert.match(html, /<tr><td>aspect ratio<\/td><td>0\.6\d*<\/td><td>1\.2\d*<\/td><td>1\.3\d*<\/td><td>yes<\/td><\/tr>/);
 });

@@ -1,5 +1,5 @@
 /** The evaluation report of one model on one labelled folder: every number `report.json` and `report.html` show. */
-import type { FileFailure, MetricWithCI, ModelMetadata } from '../../../src-shared/types.ts';
+import type { FileFailure, FormSignal, MetricWithCI, ModelMetadata } from '../../../src-shared/types.ts';
 import { calibrationSummary, type CalibrationSummary } from './calibration.ts';
 import { averagePrecision, prCurve, rocCurve, type PrPoint, type RocPoint } from './curves.ts';
 import { auc, aucBootstrapCI } from './metrics.ts';
@@ -20,7 +20,7 @@ export interface CaseResult {
 export interface EvaluationReport {
   schemaVersion: 1;
   created: string;
-  model: { id: string; version: string; architecture: string; threshold: number; thresholdChosenBy: string; positiveClass: string; negativeClass: string };
+  model: { id: string; version: string; architecture: string; threshold: number; thresholdChosenBy: string; positiveClass: string; negativeClass: string; input: { resize: string; channels: number } };
   dataset: { name: string; folder: string; n: number; positives: number; negatives: number; failures: FileFailure[]; trainedOn?: TrainedOn };
   threshold: number;
   confusion: Confusion;
@@ -33,6 +33,8 @@ export interface EvaluationReport {
   cases: CaseResult[];
   /** Per-epoch training curves from the model's metadata, when it has them. */
   trainingHistory: Array<Record<string, number>>;
+  /** How well each file property alone (size, resolution, aspect, channels) separates this folder's classes; empty when not measured. */
+  formSignals: FormSignal[];
 }
 
 /** Images of the evaluated folder the model was fitted on (by content): the metrics are optimistic. */
@@ -52,6 +54,7 @@ export interface ReportInput {
   probabilities: number[];
   failures?: FileFailure[];
   trainedOn?: TrainedOn;
+  formSignals?: FormSignal[];
   threshold?: number;
   created?: string;
 }
@@ -78,7 +81,7 @@ export function buildEvaluationReport(r: ReportInput): EvaluationReport {
   return {
     schemaVersion: 1,
     created: r.created ?? new Date().toISOString(),
-    model: { id: md.id, version: md.version, architecture: md.architecture, threshold: md.threshold, thresholdChosenBy: md.thresholdChosenBy, positiveClass: md.positiveClass, negativeClass },
+    model: { id: md.id, version: md.version, architecture: md.architecture, threshold: md.threshold, thresholdChosenBy: md.thresholdChosenBy, positiveClass: md.positiveClass, negativeClass, input: { resize: md.input.resize, channels: md.input.channels } },
     dataset: { name: r.name, folder: r.folder, n: labels.length, positives, negatives: labels.length - positives, failures: r.failures ?? [], ...(r.trainedOn?.images ? { trainedOn: r.trainedOn } : {}) },
     threshold,
     confusion,
@@ -89,6 +92,7 @@ export function buildEvaluationReport(r: ReportInput): EvaluationReport {
     cells,
     cases,
     trainingHistory: md.training?.history ?? [],
+    formSignals: r.formSignals ?? [],
   };
 }
 
