@@ -68,6 +68,15 @@ test('retrain: refuses locked images, fine-tunes, scores on the locked set and r
   const md = JSON.parse(readFileSync(path.join(versionDir, 'metadata.json'), 'utf8')) as ModelMetadata;
   assert.equal(md.id, 'base');
   assert.match(String(md.training?.hyperparameters.fineTunedFrom), /^base@/);
+  // The fitted files' form (old + new) is audited as in cxr train: measured, warned about, named on the card.
+  const signals = md.training?.formSignals ?? [];
+  assert.deepEqual(signals.map((x) => x.trait), ['file size', 'width', 'height', 'aspect ratio', 'colour channels']);
+  const card = readFileSync(path.join(versionDir, 'MODEL_CARD.md'), 'utf8');
+  for (const x of signals.filter((y) => y.flagged)) {
+    assert.match(r.stderr, new RegExp(`warning: in the training images \\(old \\+ new\\), ${x.trait} alone separates`));
+    assert.ok(card.includes(`- In the training images, ${x.trait} alone separates`), x.trait);
+  }
+  assert.ok(signals.some((x) => x.flagged), 'train/ and val/ images differ in size by class');
   // Fine-tuning (on 2 cores here) keeps every BatchNorm layer's moving statistics, and says so.
   assert.equal(md.training?.hyperparameters.workers, 2);
   assert.match(String(md.training?.hyperparameters.batchNorm), /kept in inference mode/);

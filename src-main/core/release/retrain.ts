@@ -6,6 +6,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { ModelMetadata } from '../../../src-shared/types.ts';
 import { DEFAULT_AUGMENT, type AugmentRanges } from '../augment/affine.ts';
+import { describeFormSignal, formSignals, readFileForms } from '../dataset/form-signals.ts';
 import { scanDataset, type DatasetItem } from '../dataset/scan.ts';
 import { engineInfo } from '../engine/backend.ts';
 import { calibrate } from '../evaluation/calibrate.ts';
@@ -105,6 +106,8 @@ export async function retrainModel(req: RetrainRequest): Promise<RetrainOutcome>
   const toLoad = (xs: DatasetItem[]) => xs.map((it) => ({ path: it.path, label: labelOf(it) }));
   const fitData = await loadImages(toLoad(split.fit), md.input);
   const selData = await loadImages(toLoad(split.selection), md.input);
+  const signals = formSignals(await readFileForms(split.fit.map((it) => ({ ...it, split: 'fit' }))))[0]?.signals;
+  for (const f of signals?.filter((x) => x.flagged) ?? []) log(`warning: in the training images (old + new), ${describeFormSignal(f, md.input)}`);
   const pos = fitData.labels.filter((l) => l === 1).length;
   const neg = fitData.labels.length - pos;
   if (!pos || !neg) throw new Error(`${req.addFolder}: fine-tuning needs images of both classes (found ${neg} NORMAL, ${pos} PNEUMONIA)`);
@@ -156,7 +159,7 @@ export async function retrainModel(req: RetrainRequest): Promise<RetrainOutcome>
     training: {
       command: req.command, dataRoot: oldRoot ?? path.resolve(req.addFolder), seed: req.seed, epochs: history.length, bestEpoch, backend: engineInfo().backend,
       durationSeconds: (Date.now() - started) / 1000, history: history.map((h) => ({ ...h })),
-      data: manifest.summary,
+      data: manifest.summary, ...(signals ? { formSignals: signals } : {}),
       counts: { 'fit (old + new minus hold-out)': { NORMAL: neg, PNEUMONIA: pos }, 'new images added': { NORMAL: added.filter((i) => labelOf(i) === 0).length, PNEUMONIA: added.filter((i) => labelOf(i) === 1).length } },
       hyperparameters: { fineTunedFrom: `${md.id}@${md.version}`, addFolder: path.resolve(req.addFolder), epochs: req.epochs, learningRate: req.learningRate, batchSize: req.batchSize, classWeights, augment: req.augment ?? null, margin: req.margin, maxPerClass: req.maxPerClass ?? null, workers: used, ...(batchNorms.length ? { batchNorm: `${batchNorms.length} BatchNormalization layers kept in inference mode (moving statistics unchanged)` } : {}) },
     },
