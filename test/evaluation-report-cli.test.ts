@@ -60,6 +60,25 @@ test('evaluate reports what the files\' form alone scores, and notes a flagged p
   assert.match(html, /<tr class="warning"><td>aspect ratio !<\/td><td>0\.95\d*<\/td><td>1\.22\d*<\/td><td>1\.5\d*<\/td><td>yes<\/td><\/tr>/);
 });
 
+test('evaluate --framing scores the images framed tighter too and reports what moved', { skip: data.skip }, async () => {
+  const out = path.join(tmp.dir, 'report-framing');
+  const r = await cxr(['evaluate', val, '--model', 'tiny', '--framing', '1.1', '--out', out], env);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^framing 10 % tighter \(zoom 1\.1\): AUC \d\.\d{3} → \d\.\d{3}, sensitivity .* at 0\.500\n {2}NORMAL: \d of 4 change label, mean logit -?\d+\.\d\d → -?\d+\.\d\d; PNEUMONIA: \d of 4/m);
+  const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
+  assert.equal(report.framing.n, 8);
+  assert.equal(report.framing.zoom, 1.1);
+  assert.notEqual(report.framing.classes.NORMAL.meanLogit.usual, report.framing.classes.NORMAL.meanLogit.zoomed, 'the tighter framing reached the model');
+  assert.match(readFileSync(path.join(out, 'report.html'), 'utf8'), /<h2>Framing check<\/h2>/);
+  const json = await cxr(['evaluate', val, '--model', 'tiny', '--framing', '1.25', '--json'], env);
+  assert.equal(JSON.parse(json.stdout).framing.zoom, 1.25);
+  for (const bad of ['1', '0.9', 'x', '3']) {
+    const u = await cxr(['evaluate', val, '--model', 'tiny', '--framing', bad], env);
+    assert.equal(u.code, 1, bad);
+    assert.match(u.stderr, /--framing .*: give the zoom, a number above 1 and at most 2/);
+  }
+});
+
 test('lock-test, then threshold refuses test folders and locked files, and stores a calibrated operating point', { skip: data.skip }, async () => {
   const l = await cxr(['lock-test', locked], env);
   assert.equal(l.code, 0, l.stderr);

@@ -1,5 +1,5 @@
 import type { ClassifyRecord, EngineInfo, FileFailure, ModelMetadata } from '../../../src-shared/types.ts';
-import { loadForModel } from '../imaging/preprocess.ts';
+import { loadForModel, type PreprocessOptions } from '../imaging/preprocess.ts';
 import { toFileFailure } from '../imaging/image-error.ts';
 import type { Predictor } from '../inference/predictor.ts';
 
@@ -17,6 +17,8 @@ export interface ClassifyOptions {
   onFailure?: (f: FileFailure) => void;
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
+  /** How images are brought to the model's input (e.g. a framing check's zoom); default the model's own way. */
+  preprocess?: PreprocessOptions;
 }
 
 /** The outcome of a batch. */
@@ -29,10 +31,10 @@ export interface ClassifyOutcome {
 
 type Loaded = { path: string; ok: true; data: Float32Array; sha256: string; ms: number } | { path: string; ok: false; failure: FileFailure };
 
-async function load(file: string, md: ModelMetadata): Promise<Loaded> {
+async function load(file: string, md: ModelMetadata, opts?: PreprocessOptions): Promise<Loaded> {
   const t0 = performance.now();
   try {
-    const r = await loadForModel(file, md.input);
+    const r = await loadForModel(file, md.input, opts);
     return { path: file, ok: true, data: r.data, sha256: r.sha256, ms: performance.now() - t0 };
   } catch (e) {
     return { path: file, ok: false, failure: toFileFailure(e, file) };
@@ -61,7 +63,7 @@ export async function classifyFiles(o: ClassifyOptions): Promise<ClassifyOutcome
   let nextFile = 0;
   let done = 0;
   const refill = () => {
-    while (inflight.length < ahead && nextFile < o.files.length) inflight.push(load(o.files[nextFile++], md));
+    while (inflight.length < ahead && nextFile < o.files.length) inflight.push(load(o.files[nextFile++], md, o.preprocess));
   };
   let batch: Extract<Loaded, { ok: true }>[] = [];
   const flush = async () => {

@@ -77,6 +77,7 @@ ${metricRow('F1', m.f1, num)}
 </tbody></table>
 <p>Intervals: Wilson score for proportions; stratified percentile bootstrap (1,000 resamples, seed 7) for AUC; case bootstrap for F1.</p>
 ${formSection(r)}
+${framingSection(r)}
 <h2>Charts</h2>
 <div class="charts">${charts.join('\n')}</div>
 <h2>Cases by confusion cell</h2>
@@ -99,4 +100,20 @@ function formSection(r: EvaluationReport): string {
 <table><thead><tr><th>property</th><th>AUC alone</th><th>median ${esc(neg)}</th><th>median ${esc(pos)}</th><th>model can see it</th></tr></thead><tbody>
 ${rows.join('\n')}
 </tbody></table>`;
+}
+
+/** The framing check: the same metrics with every image framed tighter, and how each class moved. */
+function framingSection(r: EvaluationReport): string {
+  const f = r.framing;
+  if (!f) return '';
+  const row = (name: string, v: { usual: number; zoomed: number }) => `<tr><td>${esc(name)}</td><td>${num(v.usual)}</td><td>${num(v.zoomed)}</td></tr>`;
+  const classes = Object.entries(f.classes).map(([name, c]) => `<li>${esc(name)}: ${c.flips} of ${c.n} change label at ${num(f.threshold)}; mean logit ${num(c.meanLogit.usual)} → ${num(c.meanLogit.zoomed)}</li>`);
+  return `<h2>Framing check</h2>
+<p>The same ${f.n} images with each brought to ${f.zoom} times the input size and its centre kept (${Math.round((f.zoom - 1) * 100)} % tighter, as on a study collimated or cropped tighter). A large change means the model depends on how the chest fills the image.</p>
+<table><thead><tr><th>metric</th><th>usual framing</th><th>tighter</th></tr></thead><tbody>
+${row('AUC', f.auc)}
+${row('sensitivity', f.sensitivity)}
+${row('specificity', f.specificity)}
+</tbody></table>
+<ul>${classes.join('')}</ul>`;
 }

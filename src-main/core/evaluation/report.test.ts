@@ -5,6 +5,7 @@ import { after, test } from 'node:test';
 import type { ModelMetadata } from '../../../src-shared/types.ts';
 import { chromiumSkip, openInChromium } from '../../../test/browser.ts';
 import { tempDir } from '../test-support.ts';
+import { framingCheck } from './framing.ts';
 import { buildEvaluationReport, reportJson } from './report.ts';
 import { REPORT_CSP, renderReportHtml } from './report-html.ts';
 import { writeEvaluationReport } from './write-report.ts';
@@ -85,4 +86,16 @@ test('report.html shows the files\' form as baselines, flagged rows marked, with
   assert.match(html, /<h2>Form of the files<\/h2>/);
   assert.match(html, /<tr class="warning"><td>file size !<\/td><td>0\.9\d*<\/td><td>244 KiB<\/td><td>68 KiB<\/td><td>no<\/td><\/tr>/);
   assert.match(html, /<tr><td>aspect ratio<\/td><td>0\.6\d*<\/td><td>1\.2\d*<\/td><td>1\.3\d*<\/td><td>yes<\/td><\/tr>/);
+});
+
+test('report.html shows the framing check when it was run, and nothing of it otherwise', async () => {
+  const framing = framingCheck([{ path: 'a', label: 0, probability: 0.2 }, { path: 'b', label: 1, probability: 0.8 }], [{ path: 'a', probability: 0.6 }, { path: 'b', probability: 0.9 }], 0.5, 1.1, ['NORMAL', 'PNEUMONIA']);
+  const r = buildEvaluationReport({ metadata: md, name: 'unit', folder: '/x', paths: ['a', 'b'], labels: [0, 1], probabilities: [0.2, 0.8], framing });
+  assert.equal(JSON.parse(reportJson(r)).framing.classes.NORMAL.flips, 1);
+  const html = await renderReportHtml(r);
+  assert.match(html, /<h2>Framing check<\/h2>\n<p>The same 2 images with each brought to 1\.1 times the input size and its centre kept \(10 % tighter/);
+  assert.match(html, /<tr><td>specificity<\/td><td>1\.000<\/td><td>0\.000<\/td><\/tr>/);
+  assert.match(html, /<li>NORMAL: 1 of 1 change label at 0\.500; mean logit -1\.386 → 0\.405<\/li>/);
+  assert.equal(sample().framing, null);
+  assert.doesNotMatch(await renderReportHtml(sample()), /Framing check/);
 });

@@ -1,6 +1,7 @@
 /** The evaluation report of one model on one labelled folder: every number `report.json` and `report.html` show. */
 import type { FileFailure, FormSignal, MetricWithCI, ModelMetadata } from '../../../src-shared/types.ts';
 import { calibrationSummary, type CalibrationSummary } from './calibration.ts';
+import type { FramingCheck } from './framing.ts';
 import { averagePrecision, prCurve, rocCurve, type PrPoint, type RocPoint } from './curves.ts';
 import { auc, aucBootstrapCI } from './metrics.ts';
 import { thresholdRates, type Confusion, type ThresholdRates } from './rates.ts';
@@ -35,6 +36,8 @@ export interface EvaluationReport {
   trainingHistory: Array<Record<string, number>>;
   /** How well each file property alone (size, resolution, aspect, channels) separates this folder's classes; empty when not measured. */
   formSignals: FormSignal[];
+  /** The same images framed tighter (cxr evaluate --framing), or null when not asked for. */
+  framing: FramingCheck | null;
 }
 
 /** Images of the evaluated folder the model was fitted on (by content): the metrics are optimistic. */
@@ -55,6 +58,7 @@ export interface ReportInput {
   failures?: FileFailure[];
   trainedOn?: TrainedOn;
   formSignals?: FormSignal[];
+  framing?: FramingCheck;
   threshold?: number;
   created?: string;
 }
@@ -93,6 +97,7 @@ export function buildEvaluationReport(r: ReportInput): EvaluationReport {
     cases,
     trainingHistory: md.training?.history ?? [],
     formSignals: r.formSignals ?? [],
+    framing: r.framing ?? null,
   };
 }
 

@@ -208,3 +208,21 @@ describe('sourceForm (bring a large image to the training images\' form first)',
     await assert.rejects(loadForModel(at('cut.png'), { ...model, sourceForm: form }), (e: unknown) => e instanceof ImageError && /cut\.png/.test(e.message));
   });
 });
+
+test('zoom frames tighter: the input is brought to zoom times its size and the centre kept', async () => {
+  // 40×40 black with a white 20×20 square in the middle.
+  const px = Buffer.alloc(40 * 40);
+  for (let y = 10; y < 30; y++) for (let x = 10; x < 30; x++) px[y * 40 + x] = 255;
+  const png = await sharp(px, { raw: { width: 40, height: 40, channels: 1 } }).toColourspace('b-w').png().toBuffer();
+  const s = spec({ height: 20, width: 20 });
+  const mean = (p: Uint8Array) => p.reduce((t, v) => t + v, 0) / p.length;
+  const usual = await resizeToSpec(png, s);
+  assert.ok(Math.abs(mean(usual.pixels) - 255 / 4) < 4, `usual framing: the square fills a quarter (${mean(usual.pixels)})`);
+  const tight = await resizeToSpec(png, s, { zoom: 2 });
+  assert.equal(tight.pixels.length, 400);
+  assert.ok(mean(tight.pixels) > 250, `zoom 2: only the square is left (${mean(tight.pixels)})`);
+  assert.deepEqual(await resizeToSpec(png, s, { zoom: 1 }), usual);
+  const odd = await resizeToSpec(png, spec({ height: 20, width: 20, resize: 'crop' }), { zoom: 1.1 });
+  assert.equal(odd.pixels.length, 400, 'zoomed size 22×22, centre 20×20');
+  await assert.rejects(resizeToSpec(png, s, { zoom: 0.9 }), /zoom 0\.9: give a number from 1 to 2/);
+});

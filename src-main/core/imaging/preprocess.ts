@@ -22,6 +22,11 @@ export type ResizeKernel = 'linear' | 'cubic' | 'lanczos3' | 'nearest';
 export interface PreprocessOptions {
   /** Resampling kernel; default 'linear' (closest to PIL bilinear, see the file comment). */
   kernel?: ResizeKernel;
+  /**
+   * Framing check (cxr evaluate --framing): bring the image to `zoom` times the input size with the model's
+   * resize mode, then keep the centre; 1.1 frames the chest 10 % tighter. Default 1 (the model's own framing).
+   */
+  zoom?: number;
 }
 
 /** A file ready for the model. */
@@ -75,13 +80,17 @@ export async function resizeToSpec(
     source = await toSourceForm(buffer, original, spec.sourceForm, file);
     header = await inspectImage(source, file);
   }
-  const pipeline = openPixels(source, header).resize(spec.width, spec.height, {
+  const zoom = opts.zoom ?? 1;
+  if (!(zoom >= 1 && zoom <= 2)) throw new Error(`zoom ${zoom}: give a number from 1 to 2`);
+  const [w, h] = [Math.round(spec.width * zoom), Math.round(spec.height * zoom)];
+  let pipeline = openPixels(source, header).resize(w, h, {
     fit: spec.resize === 'stretch' ? 'fill' : spec.resize === 'letterbox' ? 'contain' : 'cover',
     position: 'centre',
     background: { r: 0, g: 0, b: 0, alpha: 1 },
     kernel: opts.kernel ?? 'linear',
     fastShrinkOnLoad: false,
   });
+  if (zoom !== 1) pipeline = pipeline.extract({ left: (w - spec.width) >> 1, top: (h - spec.height) >> 1, width: spec.width, height: spec.height });
   const raw = await toRawPixels(pipeline, buffer, file);
   if (raw.width !== spec.width || raw.height !== spec.height) {
     throw new Error(`resize gave ${raw.width}×${raw.height}, expected ${spec.width}×${spec.height}`);
