@@ -58,6 +58,12 @@ test('evaluate reports what the files\' form alone scores, and notes a flagged p
   const html = readFileSync(path.join(out, 'report.html'), 'utf8');
   assert.match(html, /<h2>Form of the files<\/h2>/);
   assert.match(html, /<tr class="warning"><td>aspect ratio !<\/td><td>0\.95\d*<\/td><td>1\.22\d*<\/td><td>1\.5\d*<\/td><td>yes<\/td><\/tr>/);
+  // Class folders named in another case are the model's classes all the same.
+  const lower = path.join(tmp.dir, 'lower');
+  for (const cls of ['NORMAL', 'PNEUMONIA']) await copyFolder(path.join(data.dir, 'val', cls), path.join(lower, cls.toLowerCase()));
+  const l = await cxr(['evaluate', lower, '--model', 'tiny', '--out', path.join(tmp.dir, 'report-lower')], env);
+  assert.equal(l.code, 0, l.stderr);
+  assert.deepEqual(JSON.parse(readFileSync(path.join(tmp.dir, 'report-lower', 'report.json'), 'utf8')).formSignals, report.formSignals);
 });
 
 test('evaluate --framing scores the images framed tighter too and reports what moved', { skip: data.skip }, async () => {

@@ -63,7 +63,8 @@ sensitivity, specificity and each class's mean logit move and how many labels ch
     const seen = outcome.records.filter((r) => fitted.hashes.has(r.sha256)).map((r) => r.path);
     const trainedOn = { images: seen.length, examples: seen.slice(0, 5) };
     const scored = new Set(outcome.records.map((r) => r.path));
-    const signals = formSignals(await readFileForms(items.filter((it) => scored.has(it.path)).map((it) => ({ ...it, split: 'folder' }))), md.positiveClass)[0]?.signals ?? [];
+    const className = (label: string | null) => md.classNames.find((c) => c.toLowerCase() === String(label).toLowerCase()) ?? label;
+    const signals = formSignals(await readFileForms(items.filter((it) => scored.has(it.path)).map((it) => ({ ...it, split: 'folder', label: className(it.label) }))), md.positiveClass)[0]?.signals ?? [];
     for (const f of signals.filter((x) => x.flagged && traitVisibility(x.trait, md.input) !== 'no')) io.err(`note: in these images, ${describeFormSignal(f, md.input)}; compare its AUC alone (${f.separation.toFixed(2)}) with the model's`);
     if (seen.length) io.err(`warning: ${md.id} was trained on ${seen.length} of these ${outcome.records.length} images (e.g. ${seen[0]}): the metrics below are optimistic; evaluate on images it never saw`);
     for (const u of fitted.unchecked) io.err(`note: training data of ${u} unknown, so overlap with these images was not checked`);

@@ -68,7 +68,11 @@ export async function readFileForms(items: ReadonlyArray<{ path: string; split: 
  */
 export function formSignals(forms: readonly FileForm[], positive = 'PNEUMONIA'): FormSignalReport[] {
   const bySplit = new Map<string, FileForm[]>();
-  for (const f of forms) bySplit.set(f.split, [...(bySplit.get(f.split) ?? []), f]);
+  for (const f of forms) {
+    const rows = bySplit.get(f.split);
+    if (rows) rows.push(f);
+    else bySplit.set(f.split, [f]);
+  }
   const reports: FormSignalReport[] = [];
   for (const [split, rows] of bySplit) {
     const labels = [...new Set(rows.map((r) => r.label))].sort();
