@@ -3,7 +3,7 @@ import type { Command } from '../command.ts';
 import { UsageError } from '../command.ts';
 import { engineFromFlags, engineOptions, parse, progressBar } from '../common.ts';
 import { classifyFiles } from '../../core/classify/classify-files.ts';
-import { describeFormSignal, formSignals, readFileForms, traitVisibility } from '../../core/dataset/form-signals.ts';
+import { describeFormSignal, formSignalsOf, traitVisibility } from '../../core/dataset/form-signals.ts';
 import { scanDataset } from '../../core/dataset/scan.ts';
 import { describeFramingCheck, framingCheck, type FramingCheck } from '../../core/evaluation/framing.ts';
 import { summarise } from '../../core/evaluation/metrics.ts';
@@ -64,7 +64,7 @@ sensitivity, specificity and each class's mean logit move and how many labels ch
     const trainedOn = { images: seen.length, examples: seen.slice(0, 5) };
     const scored = new Set(outcome.records.map((r) => r.path));
     const className = (label: string | null) => md.classNames.find((c) => c.toLowerCase() === String(label).toLowerCase()) ?? label;
-    const signals = formSignals(await readFileForms(items.filter((it) => scored.has(it.path)).map((it) => ({ ...it, split: 'folder', label: className(it.label) }))), md.positiveClass)[0]?.signals ?? [];
+    const signals = (await formSignalsOf(items.filter((it) => scored.has(it.path)).map((it) => ({ ...it, label: className(it.label) })), md.positiveClass)) ?? [];
     for (const f of signals.filter((x) => x.flagged && traitVisibility(x.trait, md.input) !== 'no')) io.err(`note: in these images, ${describeFormSignal(f, md.input)}; compare its AUC alone (${f.separation.toFixed(2)}) with the model's`);
     if (seen.length) io.err(`warning: ${md.id} was trained on ${seen.length} of these ${outcome.records.length} images (e.g. ${seen[0]}): the metrics below are optimistic; evaluate on images it never saw`);
     for (const u of fitted.unchecked) io.err(`note: training data of ${u} unknown, so overlap with these images was not checked`);

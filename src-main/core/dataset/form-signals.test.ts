@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import sharp from 'sharp';
 import { tempDir } from '../test-support.ts';
-import { describeFormSignal, FORM_SIGNAL_FLAG, formSignals, readFileForms, type FileForm } from './form-signals.ts';
+import { describeFormSignal, FORM_SIGNAL_FLAG, formSignals, formSignalsOf, readFileForms, type FileForm } from './form-signals.ts';
 
 const tmp = tempDir('cxr-form-');
 after(() => tmp.cleanup());
@@ -96,4 +96,19 @@ test('readFileForms reads headers of labelled files and leaves out unlabelled an
   assert.deepEqual({ ...forms[0], bytes: undefined }, { split: 'train', label: 'NORMAL', width: 30, height: 20, channels: 1, bytes: undefined });
   assert.ok(forms[0].bytes > 0);
   assert.deepEqual(forms[1], { split: 'all', label: 'PNEUMONIA', width: 40, height: 10, channels: 3, bytes: 123 });
+});
+
+test('formSignalsOf judges a set of files as a whole, whatever splits they came from, or says it has too few', async () => {
+  const dir = path.join(tmp.dir, 'whole');
+  await mkdir(dir, { recursive: true });
+  const items = [];
+  for (let i = 0; i < 10; i++) {
+    const file = path.join(dir, `${i}.png`);
+    const width = i < 5 ? 20 + i : 40 + i; // the second class is wider
+    await sharp(Buffer.alloc(width * 20, 9), { raw: { width, height: 20, channels: 1 } }).toColourspace('b-w').png().toFile(file);
+    items.push({ path: file, split: i % 2 ? 'train' : 'val', label: i < 5 ? 'NORMAL' : 'PNEUMONIA' });
+  }
+  const signals = await formSignalsOf(items);
+  assert.equal(signals?.find((s) => s.trait === 'aspect ratio')?.separation, 1);
+  assert.equal(await formSignalsOf(items.slice(1, 9)), undefined, 'four images of each class are too few');
 });

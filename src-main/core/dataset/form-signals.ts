@@ -101,6 +101,14 @@ export function formSignals(forms: readonly FileForm[], positive = 'PNEUMONIA'):
 }
 
 /**
+ * The form signals of one set of labelled files taken as a whole (a training run's fit images, an evaluated
+ * folder), or undefined when it has too few images of either class to judge.
+ */
+export async function formSignalsOf(items: ReadonlyArray<{ path: string; label: string | null; bytes?: number }>, positive?: string): Promise<FormSignal[] | undefined> {
+  return formSignals(await readFileForms(items.map((it) => ({ ...it, split: 'all' }))), positive)[0]?.signals;
+}
+
+/**
  * One sentence on a flagged trait for a model card or a log: how well it separates the classes and whether
  * a model with this resize mode and channel count can see it.
  */

@@ -6,7 +6,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { ModelMetadata } from '../../../src-shared/types.ts';
 import { DEFAULT_AUGMENT, type AugmentRanges } from '../augment/affine.ts';
-import { describeFormSignal, formSignals, readFileForms } from '../dataset/form-signals.ts';
+import { describeFormSignal, formSignalsOf } from '../dataset/form-signals.ts';
 import { scanDataset, type DatasetItem } from '../dataset/scan.ts';
 import { engineInfo } from '../engine/backend.ts';
 import { calibrate } from '../evaluation/calibrate.ts';
@@ -106,7 +106,7 @@ export async function retrainModel(req: RetrainRequest): Promise<RetrainOutcome>
   const toLoad = (xs: DatasetItem[]) => xs.map((it) => ({ path: it.path, label: labelOf(it) }));
   const fitData = await loadImages(toLoad(split.fit), md.input);
   const selData = await loadImages(toLoad(split.selection), md.input);
-  const signals = formSignals(await readFileForms(split.fit.map((it) => ({ ...it, split: 'fit' }))))[0]?.signals;
+  const signals = await formSignalsOf(split.fit);
   for (const f of signals?.filter((x) => x.flagged) ?? []) log(`warning: in the training images (old + new), ${describeFormSignal(f, md.input)}`);
   const pos = fitData.labels.filter((l) => l === 1).length;
   const neg = fitData.labels.length - pos;

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { FileFailure, FormSignal, InputSpec } from '../../../src-shared/types.ts';
-import { describeFormSignal, formSignals, readFileForms } from '../dataset/form-signals.ts';
+import { describeFormSignal, formSignalsOf } from '../dataset/form-signals.ts';
 import { scanDataset, type DatasetItem } from '../dataset/scan.ts';
 import { stratifiedSplit } from '../dataset/split.ts';
 import { loadImages } from './load-images.ts';
@@ -158,7 +158,7 @@ async function fromFolder(req: TrainingDataRequest): Promise<TrainingData> {
   const selItems = toLoadable(split.selection);
   const fit = await loadImages(fitItems, req.input, { onProgress: (d, t) => d % 200 === 0 && req.log(`decoded ${d}/${t}`) });
   const sel = await loadImages(selItems, req.input);
-  const signals = formSignals(await readFileForms(split.fit.map((it) => ({ ...it, split: 'fit' }))))[0]?.signals;
+  const signals = await formSignalsOf(split.fit);
   for (const s of signals?.filter((x) => x.flagged) ?? []) req.log(`warning: in the training images, ${describeFormSignal(s, req.input)}`);
   return {
     input: req.input,
