@@ -20,6 +20,11 @@ test('bad options give clear errors', () => {
   assert.throws(() => buildArchitecture('seed-cnn', { inputSize: 16 }), /inputSize must be an integer in 28–256/);
   assert.throws(() => buildArchitecture('seed-cnn', { inputSize: 300 }), /inputSize must be an integer in 28–256/);
   assert.throws(() => buildArchitecture('seed-cnn', { inputSize: 28 }), /4 pooling blocks shrink 28px below 2px/);
+  // Unpadded convolutions: 32 → 30 → 15 → 13 → 6 → 4 → 2 → 0 (this crashed the wasm backend with "memory access out of bounds").
+  assert.throws(() => buildArchitecture('seed-cnn', { inputSize: 32 }), /seed-cnn's 4 blocks of unpadded 3×3 convolution and pooling shrink 32px to nothing; use an input of at least 46px or fewer blocks/);
+  assert.throws(() => buildArchitecture('gap-cnn', { inputSize: 45 }), /shrink 45px to nothing; use an input of at least 46px/);
+  assert.equal(buildArchitecture('seed-cnn', { inputSize: 46, denseUnits: 4 }).outputs[0].shape[1], 1);
+  assert.equal(buildArchitecture('bn-cnn', { inputSize: 32, filters: [4, 8, 8, 8] }).outputs[0].shape[1], 1, 'padded convolutions keep 32 px to 2 px');
   const small = buildArchitecture('bn-cnn', { inputSize: 28, filters: [8, 16, 32] }); // PneumoniaMNIST's size
   assert.deepEqual(small.outputs[0].shape, [null, 1]);
   small.dispose();

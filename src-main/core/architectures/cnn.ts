@@ -24,6 +24,16 @@ const DEFAULTS: Record<ArchitectureName, CnnOptions> = {
   'sep-cnn': { inputSize: 128, channels: 1, filters: [16, 32, 64, 128, 128], dropout: 0.3, denseUnits: 64, l2: 0, seed: 1, depthMultiplier: 1 },
 };
 
+/** Architectures whose 3×3 convolutions are unpadded ('valid'). */
+const VALID_CONV: ReadonlySet<ArchitectureName> = new Set(['seed-cnn', 'gap-cnn']);
+
+/** Side of the last feature map after `blocks` × (unpadded 3×3 convolution, 2×2 pooling). */
+function finalSize(input: number, blocks: number): number {
+  let s = input;
+  for (let i = 0; i < blocks; i++) s = Math.floor((s - 2) / 2);
+  return s;
+}
+
 function check(cond: boolean, msg: string): void {
   if (!cond) throw new Error(`architecture options: ${msg}`);
 }
@@ -33,6 +43,11 @@ function validate(name: ArchitectureName, o: CnnOptions): void {
   check(o.channels === 1 || o.channels === 3, `channels must be 1 or 3 (got ${o.channels})`);
   check(o.filters.length >= 1 && o.filters.every((f) => Number.isInteger(f) && f >= 1 && f <= 1024), 'filters must be 1–1024 each');
   check(o.inputSize / 2 ** o.filters.length >= 2, `${o.filters.length} pooling blocks shrink ${o.inputSize}px below 2px; use fewer blocks or a larger input`);
+  if (VALID_CONV.has(name)) {
+    // Unpadded 3×3 convolutions lose 2 px before each pooling: 32 px through seed-cnn's 4 blocks would reach 0 px.
+    const smallest = Array.from({ length: 256 }, (_, s) => s + 1).find((s) => finalSize(s, o.filters.length) >= 1);
+    check(finalSize(o.inputSize, o.filters.length) >= 1, `${name}'s ${o.filters.length} blocks of unpadded 3×3 convolution and pooling shrink ${o.inputSize}px to nothing; use an input of at least ${smallest}px or fewer blocks`);
+  }
   check(o.dropout >= 0 && o.dropout < 1, `dropout must be in [0, 1) (got ${o.dropout})`);
   check(Number.isInteger(o.denseUnits) && o.denseUnits >= 1, `denseUnits must be a positive integer (got ${o.denseUnits})`);
   check(o.l2 >= 0, `l2 must be ≥ 0 (got ${o.l2})`);
