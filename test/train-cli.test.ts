@@ -76,6 +76,23 @@ test('training refuses a test folder, and images of the locked test set', { skip
   assert.match(l.stderr, /val.*: this image is in the locked test set \(cxr lock-test; same content\); remove it from the training data/);
 });
 
+test('--balance-aspect weighs each aspect-ratio bin\'s classes equally and says how; an .npz is refused', { skip: data.skip }, async () => {
+  const r = await cxr(['train', data.dir, '--id', 'balanced', '--max-per-class', '40', '--epochs', '1', '--input-size', '64', '--seed', '7', '--balance-aspect', '--no-augment'], env);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^balancing the aspect ratio: 2 bins; weights NORMAL \d+\.\d\d–\d+\.\d\d, PNEUMONIA \d+\.\d\d–\d+\.\d\d; \d+ image\(s\) in one-class bins get 0, \d+ capped at 10$/m);
+  const md = JSON.parse(readFileSync(path.join(env.CXR_HOME, 'models', 'balanced', 'metadata.json'), 'utf8')) as ModelMetadata;
+  const hp = md.training!.hyperparameters;
+  assert.deepEqual(hp.classWeights, [1, 1], 'the balancing weights balance the classes already');
+  const balance = hp.balance as { trait: string; bins: Array<{ NORMAL: number; PNEUMONIA: number }> };
+  assert.equal(balance.trait, 'aspect ratio');
+  assert.equal(balance.bins.reduce((s, b) => s + b.NORMAL + b.PNEUMONIA, 0), md.training!.data!.fit.files);
+  // In train/ wider images are mostly PNEUMONIA: the low bin holds more NORMAL than the high one.
+  assert.ok(balance.bins[0].NORMAL > balance.bins[1].NORMAL, JSON.stringify(balance.bins));
+  const npz = await cxr(['train', path.join(data.dir, 'pneumoniamnist', 'pneumoniamnist-trainval.npz'), '--id', 'n', '--balance-aspect', '--epochs', '1'], env);
+  assert.equal(npz.code, 1);
+  assert.match(npz.stderr, /pneumoniamnist-trainval\.npz: balancing the aspect ratio needs a dataset folder of image files/);
+});
+
 test('train without --id is a usage error', async () => {
   const r = await cxr(['train', '.'], env);
   assert.equal(r.code, 1);

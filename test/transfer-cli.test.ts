@@ -53,7 +53,7 @@ test('transfer flags without --base are a usage error; vgg19 without weights nam
 
 test('a transfer run stopped twice (after caching features, then in fine-tuning) resumes to the weights of an uninterrupted run', { skip: data.skip }, async () => {
   const args = (id: string) => ['train', data.dir, '--id', id, '--base', 'mobilenetv2', '--freeze-base', '--then-unfreeze-from', 'block_16_expand', '--fine-tune-lr', '1e-5',
-    '--fine-tune-epochs', '2', '--epochs', '40', '--patience', '40', '--max-per-class', '8', '--input-size', '96', '--seed', '7', '--backend', 'wasm'];
+    '--fine-tune-epochs', '2', '--epochs', '40', '--patience', '40', '--max-per-class', '8', '--input-size', '96', '--seed', '7', '--backend', 'wasm', '--balance-aspect'];
   const ck = path.join(env.CXR_HOME, 'models', 'resumed.checkpoint');
   const first = await cxrInterrupted(args('resumed'), env, (e) => /cached \d+ training feature vectors/.test(e));
   assert.equal(first.code, 130, first.stderr);
@@ -75,6 +75,7 @@ test('a transfer run stopped twice (after caching features, then in fine-tuning)
   assert.equal(straight.code, 0, straight.stderr);
   const md = (id: string) => JSON.parse(readFileSync(path.join(env.CXR_HOME, 'models', id, 'metadata.json'), 'utf8')) as ModelMetadata;
   assert.deepEqual(md('resumed').training?.history.map((h) => h.epoch), md('straight').training?.history.map((h) => h.epoch));
+  assert.equal((md('straight').training?.hyperparameters.balance as { trait: string }).trait, 'aspect ratio', 'balancing weights follow the cached features through a resume');
   const worst = maxRelativeWeightDiff(path.join(env.CXR_HOME, 'models', 'resumed'), path.join(env.CXR_HOME, 'models', 'straight'));
   assert.ok(worst <= 1e-4, `resumed and uninterrupted weights differ (max rel. diff ${worst})`);
 });

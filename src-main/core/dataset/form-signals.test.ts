@@ -10,7 +10,7 @@ const tmp = tempDir('cxr-form-');
 after(() => tmp.cleanup());
 
 function form(label: string, width: number, height: number, bytes = 1000, channels = 1, split = 'train'): FileForm {
-  return { split, label, width, height, bytes, channels };
+  return { path: `${label}-${width}x${height}`, split, label, width, height, bytes, channels };
 }
 
 test('a trait that splits the classes perfectly is flagged, with its direction and medians', () => {
@@ -93,9 +93,9 @@ test('readFileForms reads headers of labelled files and leaves out unlabelled an
     { path: grey, split: 'train', label: null },
   ]);
   assert.equal(forms.length, 2);
-  assert.deepEqual({ ...forms[0], bytes: undefined }, { split: 'train', label: 'NORMAL', width: 30, height: 20, channels: 1, bytes: undefined });
+  assert.deepEqual({ ...forms[0], bytes: undefined }, { path: grey, split: 'train', label: 'NORMAL', width: 30, height: 20, channels: 1, bytes: undefined });
   assert.ok(forms[0].bytes > 0);
-  assert.deepEqual(forms[1], { split: 'all', label: 'PNEUMONIA', width: 40, height: 10, channels: 3, bytes: 123 });
+  assert.deepEqual(forms[1], { path: rgb, split: 'all', label: 'PNEUMONIA', width: 40, height: 10, channels: 3, bytes: 123 });
 });
 
 test('formSignalsOf judges a set of files as a whole, whatever splits they came from, or says it has too few', async () => {

@@ -19,6 +19,7 @@ export const FORM_SIGNAL_MIN_PER_CLASS = 5;
 
 /** The form of one labelled file. */
 export interface FileForm {
+  path: string;
   split: string;
   label: string;
   bytes: number;
@@ -51,7 +52,7 @@ export async function readFileForms(items: ReadonlyArray<{ path: string; split: 
         const m = await sharp(it.path, { failOn: 'none' }).metadata();
         if (!m.width || !m.height) continue;
         const bytes = it.bytes ?? (await stat(it.path)).size;
-        out[i] = { split: it.split ?? 'all', label: it.label!, bytes, width: m.width, height: m.height, channels: m.channels ?? 1 };
+        out[i] = { path: it.path, split: it.split ?? 'all', label: it.label!, bytes, width: m.width, height: m.height, channels: m.channels ?? 1 };
       } catch {
         // unreadable: the scan lists it
       }

@@ -47,6 +47,22 @@ test('the same seed gives the same weights', async () => {
   assert.deepEqual(await run(), await run());
 });
 
+test('per-sample weights reach the loss: all ones change nothing, zeros on some samples change the loss and the weights', async () => {
+  const run = async (weights?: number[]) => {
+    const m = buildArchitecture('gap-cnn', { inputSize: S, filters: [4], denseUnits: 4, seed: 2, dropout: 0 });
+    const train = synthetic(16, 1);
+    const { history } = await fitModel(m, weights ? { ...train, weights } : train, synthetic(8, 2), opts({ epochs: 3 }));
+    const w = m.getWeights().flatMap((t) => Array.from(t.dataSync()));
+    m.dispose();
+    return { loss: history[0].loss, w };
+  };
+  const plain = await run();
+  assert.deepEqual(await run(new Array(16).fill(1)), plain);
+  const half = await run(Array.from({ length: 16 }, (_, i) => (i < 8 ? 0 : 1)));
+  assert.notEqual(half.loss, plain.loss);
+  assert.notDeepEqual(half.w, plain.w);
+});
+
 test('an aborted signal cancels between batches', async () => {
   const model = buildArchitecture('gap-cnn', { inputSize: S, filters: [4], denseUnits: 4 });
   const ctrl = new AbortController();

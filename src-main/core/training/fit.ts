@@ -30,6 +30,8 @@ export interface EpochRecord {
 export interface ArrayDataset {
   pixels: Float32Array[];
   labels: number[];
+  /** Per-sample loss weights, multiplied with the class weights (e.g. balance-weights.ts); default 1. */
+  weights?: number[];
 }
 
 /** How to fit. */
@@ -122,7 +124,7 @@ function stack(ds: ArrayDataset, idx: number[], o: FitOptions, rnd: (() => numbe
     else buf.set(src, i * size);
   });
   const labels = idx.map((k) => ds.labels[k]);
-  return { buf, labels, weights: labels.map((l) => o.classWeights[l]) };
+  return { buf, labels, weights: idx.map((k, i) => o.classWeights[labels[i]] * (ds.weights?.[k] ?? 1)) };
 }
 
 /** Predicts P(positive) for in-memory images, in batches, inference mode (an aborted `signal` stops between batches). */

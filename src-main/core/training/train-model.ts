@@ -33,6 +33,8 @@ export interface TrainRequest {
   excludeNearSelection?: string[];
   /** How images reach the square input: `crop` (centre square, default) hides most of the aspect ratio, which predicts the label in this data (see dataset/form-signals.ts); `stretch` and `letterbox` keep it visible. */
   resize?: 'crop' | 'stretch' | 'letterbox';
+  /** Reweight the fit images so their aspect ratio carries no label information (see balance-weights.ts); folders only. */
+  balanceAspect?: boolean;
   /** Bring large images to the form of the training images first (see InputSpec.sourceForm); recorded in the model. */
   sourceForm?: SourceForm;
   epochs: number;
@@ -75,7 +77,7 @@ export async function trainAndSave(req: TrainRequest): Promise<{ metadata: Model
   if (isNpz && req.transfer) throw new Error(`${req.dataRoot}: transfer learning (--base) needs a dataset folder of images, not an .npz`);
   const tm: TransferModel | null = req.transfer ? await buildTransferModel({ ...req.transfer, resize: req.resize ?? 'crop', seed: req.seed, modelsDir: req.modelsDir }, log) : null;
   const data = await loadTrainingData({
-    dataRoot: req.dataRoot, seed: req.seed, holdoutFraction: req.holdoutFraction, maxPerClass: req.maxPerClass, excludeNear: req.excludeNear, excludeNearSelection: req.excludeNearSelection, log,
+    dataRoot: req.dataRoot, seed: req.seed, holdoutFraction: req.holdoutFraction, maxPerClass: req.maxPerClass, excludeNear: req.excludeNear, excludeNearSelection: req.excludeNearSelection, log, ...(req.balanceAspect ? { balance: 'aspect' as const } : {}),
     input: { ...(tm?.input ?? { height: req.inputSize ?? 128, width: req.inputSize ?? 128, channels: 1, resize: req.resize ?? 'crop', scaling: 'scale255' }), ...(req.sourceForm ? { sourceForm: req.sourceForm } : {}) },
   });
   // An .npz sets its own size; the recorded input keeps the source form asked for either way.
@@ -90,14 +92,15 @@ export async function trainAndSave(req: TrainRequest): Promise<{ metadata: Model
   const neg = fitData.labels.length - pos;
   if (pos === 0 || neg === 0) throw new Error(`${req.dataRoot}: training needs images of both classes (found ${neg} NORMAL, ${pos} PNEUMONIA)`);
   const cw = req.classWeights ?? 'auto';
-  const classWeights: [number, number] = cw === 'auto' ? [fitData.labels.length / (2 * neg), fitData.labels.length / (2 * pos)] : cw === 'none' ? [1, 1] : cw;
+  // Balancing weights already give both classes the same total weight, so 'auto' adds nothing to them.
+  const classWeights: [number, number] = cw === 'auto' ? (data.balance ? [1, 1] : [fitData.labels.length / (2 * neg), fitData.labels.length / (2 * pos)]) : cw === 'none' ? [1, 1] : cw;
   if (!classWeights.every((w) => Number.isFinite(w) && w > 0)) throw new Error(`class weights must be positive numbers (got ${classWeights.join(', ')})`);
   const augment = req.augment ? validateAugment(req.augmentRanges ?? DEFAULT_AUGMENT) : null;
 
   const dir = req.outDir ? path.resolve(req.outDir) : path.join(userModelsDir(req.modelsDir), req.id);
   const ckDir = checkpointDir(dir);
   const architecture = tm ? `transfer:${req.transfer!.base}@${tm.cutAt}` : req.architecture;
-  const hyper: Record<string, unknown> = { architecture, inputSize: input.height, resize: input.resize, epochs: req.epochs, batchSize: req.batchSize, learningRate: req.learningRate, optimizer: 'adam', loss: 'class-weighted binary cross-entropy', classWeights, classWeightsRule: Array.isArray(cw) ? 'given' : cw, ...(isNpz ? { selection: 'the val_* arrays of the .npz' } : { holdoutFraction: req.holdoutFraction }), patience: req.patience, lrSchedule: 'halve after 3 epochs without improvement', augment, maxPerClass: req.maxPerClass ?? null, ...(req.architectureOptions && !tm ? { architectureOptions: req.architectureOptions } : {}) };
+  const hyper: Record<string, unknown> = { architecture, inputSize: input.height, resize: input.resize, epochs: req.epochs, batchSize: req.batchSize, learningRate: req.learningRate, optimizer: 'adam', loss: 'class-weighted binary cross-entropy', classWeights, classWeightsRule: Array.isArray(cw) ? 'given' : cw, ...(data.balance ? { balance: data.balance.summary } : {}), ...(isNpz ? { selection: 'the val_* arrays of the .npz' } : { holdoutFraction: req.holdoutFraction }), patience: req.patience, lrSchedule: 'halve after 3 epochs without improvement', augment, maxPerClass: req.maxPerClass ?? null, ...(req.architectureOptions && !tm ? { architectureOptions: req.architectureOptions } : {}) };
   const workers = effectiveWorkers(req.workers ?? defaultWorkers(), engineInfo().backend);
   hyper.workers = workers;
   if (workers > 1) {
@@ -123,7 +126,7 @@ export async function trainAndSave(req: TrainRequest): Promise<{ metadata: Model
     seed: req.seed, classWeights, augment, patience: req.patience, lrPatience: 3, onProgress: req.onProgress, signal: req.signal, resume, workers, onLog: log,
     onEpochEnd: tm ? undefined : (state: FitState) => writeCheckpoint(ckDir, model, state, fingerprint),
   };
-  const fitDs = { pixels: fitData.pixels, labels: fitData.labels };
+  const fitDs = { pixels: fitData.pixels, labels: fitData.labels, ...(data.balance ? { weights: data.balance.weights } : {}) };
   const selDs = { pixels: selData.pixels, labels: selData.labels };
   const { history, bestEpoch, workers: used } = tm
     ? await fitTwoPhase(model, tm.baseLayerNames, fitDs, selDs, fitOptions, req.transfer!, log, { dir: ckDir, fingerprint, resume: !!req.resume }).then((r) => ((phases = r.phases), r))

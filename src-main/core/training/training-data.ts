@@ -4,7 +4,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { FileFailure, FormSignal, InputSpec } from '../../../src-shared/types.ts';
-import { describeFormSignal, formSignalsOf } from '../dataset/form-signals.ts';
+import { describeFormSignal, formSignals, readFileForms, type FileForm } from '../dataset/form-signals.ts';
+import { balanceWeights, binsFor } from './balance-weights.ts';
 import { scanDataset, type DatasetItem } from '../dataset/scan.ts';
 import { stratifiedSplit } from '../dataset/split.ts';
 import { loadImages } from './load-images.ts';
@@ -38,6 +39,8 @@ export interface TrainingData {
   notes: Record<string, unknown>;
   /** How well the fitted files' form alone predicts their label (folders only; an .npz has no file form). */
   formSignals?: FormSignal[];
+  /** With `balance: 'aspect'`: per-image loss weights parallel to `fit`, and how they were made. */
+  balance?: { trait: 'aspect ratio'; weights: number[]; summary: Record<string, unknown> };
 }
 
 /** What to load. `input` is the model's input for folders; an .npz brings its own size. */
@@ -50,6 +53,8 @@ export interface TrainingDataRequest {
   excludeNear?: string[];
   /** For .npz data: data folders whose selection set (this run's seed and hold-out) is left out, nearest array per image. */
   excludeNearSelection?: string[];
+  /** Reweight the fit images so the aspect ratio carries no label information (folders only; see balance-weights.ts). */
+  balance?: 'aspect';
   log: (line: string) => void;
 }
 
@@ -158,8 +163,10 @@ async function fromFolder(req: TrainingDataRequest): Promise<TrainingData> {
   const selItems = toLoadable(split.selection);
   const fit = await loadImages(fitItems, req.input, { onProgress: (d, t) => d % 200 === 0 && req.log(`decoded ${d}/${t}`) });
   const sel = await loadImages(selItems, req.input);
-  const signals = await formSignalsOf(split.fit);
+  const forms = await readFileForms(split.fit);
+  const signals = formSignals(forms.map((f) => ({ ...f, split: 'fit' })))[0]?.signals;
   for (const s of signals?.filter((x) => x.flagged) ?? []) req.log(`warning: in the training images, ${describeFormSignal(s, req.input)}`);
+  const balance = req.balance ? aspectBalance(forms, fit, req.log) : undefined;
   return {
     input: req.input,
     fit,
@@ -169,12 +176,27 @@ async function fromFolder(req: TrainingDataRequest): Promise<TrainingData> {
     selectionName: `the selection set (seeded ${Math.round(req.holdoutFraction * 100)}% hold-out of train + val/)`,
     notes: {},
     ...(signals ? { formSignals: signals } : {}),
+    ...(balance ? { balance } : {}),
   };
+}
+
+/** Weights for `fit` that balance the classes within aspect-ratio bins; an image whose header was unreadable gets the median aspect. */
+function aspectBalance(forms: readonly FileForm[], fit: LabelledPixels, log: (l: string) => void): NonNullable<TrainingData['balance']> {
+  const aspect = new Map(forms.map((f) => [f.path, f.width / f.height]));
+  const known = [...aspect.values()].sort((a, b) => a - b);
+  const median = known[known.length >> 1] ?? 1;
+  const b = balanceWeights(fit.paths.map((p) => aspect.get(p) ?? median), fit.labels, binsFor(fit.paths.length));
+  const range = (k: 0 | 1) => { const w = b.weights.filter((_, i) => fit.labels[i] === k && b.weights[i] > 0); return w.length ? `${Math.min(...w).toFixed(2)}–${Math.max(...w).toFixed(2)}` : 'none'; };
+  log(`balancing the aspect ratio: ${b.bins.length} bins; weights NORMAL ${range(0)}, PNEUMONIA ${range(1)}; ${b.zeroWeight} image(s) in one-class bins get 0, ${b.clipped} capped at 10`);
+  return { trait: 'aspect ratio', weights: b.weights, summary: { trait: 'aspect ratio', bins: b.bins.map((x) => ({ upTo: Number.isFinite(x.upTo) ? Number(x.upTo.toFixed(4)) : null, NORMAL: x.counts[0], PNEUMONIA: x.counts[1] })), zeroWeight: b.zeroWeight, clipped: b.clipped, maxWeight: 10 } };
 }
 
 /** Loads a run's data: an `.npz` file (see npz-data.ts) or a dataset folder (seeded hold-out of train + val/). */
 export function loadTrainingData(req: TrainingDataRequest): Promise<TrainingData> {
-  if (req.dataRoot.toLowerCase().endsWith('.npz')) return fromNpz(req);
+  if (req.dataRoot.toLowerCase().endsWith('.npz')) {
+    if (req.balance) throw new Error(`${req.dataRoot}: balancing the aspect ratio needs a dataset folder of image files; an .npz holds no file's aspect ratio`);
+    return fromNpz(req);
+  }
   if (req.excludeNear?.length) throw new Error('--exclude-near applies to .npz data only (dataset folders are checked against their test split by content)');
   return fromFolder(req);
 }

@@ -3,6 +3,7 @@
 // Frozen weights never change; BN layers of the base always use their moving statistics.
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { repeatPerView } from '../training/balance-weights.ts';
 import { fitModel, type ArrayDataset, type EpochRecord, type FitOptions, type FitState } from '../training/fit.ts';
 import { effectiveWorkers } from '../training/parallel/workers-option.ts';
 import { extractFeatureSets, splitAtHead } from './feature-cache.ts';
@@ -67,6 +68,8 @@ async function fitHeadOnCachedFeatures(
     log(`cached ${fit.labels.length} training feature vectors (${o.augment ? views : 1} views per image) and ${sel.labels.length} selection ones in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     if (ck) await writeFeaturesCheckpoint(ck.dir, ck.fingerprint, fit, sel);
   }
+  // Per-image weights follow each image into every one of its views (the features are laid out view by view).
+  if (train.weights) fit = { ...fit, weights: repeatPerView(train.weights, fit.labels.length) };
   // The head is a single Dense layer: worker threads would cost more in copies than they save. The cores reported
   // are those feature extraction runs on (the image-level work of this phase).
   const r = await fitModel(split.head, fit, sel, { ...o, height: 1, width: 1, channels: split.featureSize, augment: null, workers: 1 });

@@ -1,0 +1,67 @@
+/**
+ * Importance weights that take a shortcut away: within each quantile bin of a trait (here the aspect ratio,
+ * which separates the classes of Kermany's train/ with AUC 0.88), both classes get the same total weight,
+ * so under the weighted data the trait says nothing about the label and the classes are balanced overall.
+ * Confounder balancing by reweighting, as in propensity weighting; see dataset/form-signals.ts for the audit.
+ */
+
+/** One bin of the trait: its upper bound and the images of each class in it. */
+export interface BalanceBin {
+  upTo: number;
+  counts: [number, number];
+}
+
+/** The weights (mean 1 over the weighted images) and how they were made. */
+export interface BalanceWeights {
+  weights: number[];
+  bins: BalanceBin[];
+  /** Images in bins holding one class only: weight 0, since nothing balances them. */
+  zeroWeight: number;
+  /** Images whose weight was cut to the cap. */
+  clipped: number;
+}
+
+/**
+ * Weights for `values` (the trait per image) and 0/1 `labels`: `bins` quantile bins; in a bin with n images, of
+ * which n_c in class c, each image of class c gets n / (2 n_c); a one-class bin gives 0. Weights are scaled to
+ * mean 1 over the images with weight, then capped at `maxWeight` (the cap bounds the variance a rare image adds).
+ */
+export function balanceWeights(values: readonly number[], labels: readonly number[], bins = 8, maxWeight = 10): BalanceWeights {
+  if (values.length !== labels.length) throw new Error('balance: values and labels differ in length');
+  if (!(bins >= 1 && Number.isInteger(bins))) throw new Error(`balance: bins must be a positive integer (got ${bins})`);
+  const n = values.length;
+  const sorted = [...values].sort((a, b) => a - b);
+  const edges = Array.from({ length: bins }, (_, b) => (b === bins - 1 ? Infinity : sorted[Math.floor(((b + 1) * n) / bins)]));
+  const binOf = (v: number) => edges.findIndex((e) => v < e || e === Infinity);
+  const counts = edges.map((): [number, number] => [0, 0]);
+  const which = values.map(binOf);
+  which.forEach((b, i) => counts[b][labels[i] === 1 ? 1 : 0]++);
+  let weights = which.map((b, i) => {
+    const [c0, c1] = counts[b];
+    if (c0 === 0 || c1 === 0) return 0;
+    return (c0 + c1) / (2 * (labels[i] === 1 ? c1 : c0));
+  });
+  const zeroWeight = weights.filter((w) => w === 0).length;
+  if (n > 0 && zeroWeight === n) throw new Error(`balancing: every one of the ${n} images is in a bin of one class; use fewer bins or more images of both classes`);
+  const mean = (ws: number[]) => ws.reduce((s, w) => s + w, 0) / Math.max(1, ws.filter((w) => w > 0).length);
+  const m = mean(weights);
+  weights = weights.map((w) => (m > 0 ? w / m : w));
+  const clipped = weights.filter((w) => w > maxWeight).length;
+  weights = weights.map((w) => Math.min(w, maxWeight));
+  return {
+    weights,
+    bins: edges.map((upTo, b) => ({ upTo, counts: counts[b] })).filter((b) => b.counts[0] + b.counts[1] > 0),
+    zeroWeight,
+    clipped,
+  };
+}
+
+/** Bins for `n` images: about 25 images a bin, from 1 to 8. */
+export function binsFor(n: number): number {
+  return Math.max(1, Math.min(8, Math.floor(n / 25)));
+}
+
+/** A per-image weight list repeated for a dataset of `views` × images laid out view by view (see feature-cache). */
+export function repeatPerView(weights: readonly number[], total: number): number[] {
+  return Array.from({ length: total }, (_, j) => weights[j % weights.length]);
+}
