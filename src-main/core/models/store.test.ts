@@ -5,7 +5,8 @@ import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { initEngine } from '../engine/backend.ts';
 import { saveTinyModel, tempDir } from '../test-support.ts';
-import { listModels, loadStoredModel, readMetadata, resolveModel } from './store.ts';
+import { buildArchitecture } from '../architectures/cnn.ts';
+import { listModels, loadStoredModel, readMetadata, resolveModel, saveModel } from './store.ts';
 
 const tmp = tempDir();
 const modelsDir = path.join(tmp.dir, 'models');
@@ -57,4 +58,18 @@ test('saving replaces a model folder atomically (no temp folders left behind)', 
   await saveTinyModel(path.join(modelsDir, 'tiny'));
   const names = await fsp.readdir(modelsDir);
   assert.ok(!names.some((n) => n.endsWith('.tmp') || n.endsWith('.old')), names.join(','));
+});
+
+test('metadata that does not match the schema is refused with the folder and the field named, nothing written', async () => {
+  const dir = path.join(modelsDir, 'nan');
+  const model = buildArchitecture('gap-cnn', { inputSize: 64, filters: [4, 8], denseUnits: 4, seed: 3 });
+  const md = {
+    schemaVersion: 1 as const, id: 'nan', name: 'nan', version: '1', created: new Date(0).toISOString(), architecture: 'gap-cnn',
+    input: { height: 64, width: 64, channels: 1 as const, resize: 'stretch' as const, scaling: 'scale255' as const }, classNames: ['NORMAL', 'PNEUMONIA'],
+    positiveClass: 'PNEUMONIA', output: 'sigmoid' as const, threshold: 0.5, thresholdChosenBy: 'fixed',
+    training: { command: 'x', dataRoot: '/d', counts: {}, seed: 1, epochs: 1, bestEpoch: 1, backend: 'wasm' as const, durationSeconds: 1, hyperparameters: {}, history: [{ epoch: 1, loss: NaN }] },
+  };
+  await assert.rejects(saveModel(model, md, dir), (e: Error) => e.message === `${dir}: model not saved: its metadata is invalid at "training.history.0.loss": Invalid input: expected number, received NaN`);
+  model.dispose();
+  await assert.rejects(fsp.stat(dir), /ENOENT/);
 });

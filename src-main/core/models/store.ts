@@ -115,7 +115,7 @@ export async function saveModel(
     const { sha256: sha, stats } = await writeLayersModelToDir(model, tmp, storage);
     const weightStorage = storage === 'float32' ? undefined : { dtype: storage, quantizedTensors: stats.quantizedTensors, weightBytes: stats.bytesAfter, maxAbsError: Math.max(stats.maxAbsError, metadata.weightStorage?.maxAbsError ?? 0) };
     full = { ...metadata, weightsSha256: sha, parameters: model.countParams(), ...(weightStorage ? { weightStorage } : {}) } as ModelMetadata;
-    modelMetadataSchema.parse(full);
+    checkMetadata(full!, dir);
     await fsp.writeFile(path.join(tmp, 'metadata.json'), JSON.stringify(full, null, 2) + '\n');
     const extras = typeof extraFiles === 'function' ? extraFiles(full!) : extraFiles;
     for (const [name, text] of Object.entries(extras)) await fsp.writeFile(path.join(tmp, name), text);
@@ -125,6 +125,14 @@ export async function saveModel(
 
 /** Rewrites metadata.json of a stored model atomically (e.g. after evaluation adds metrics). */
 export async function updateMetadata(dir: string, metadata: ModelMetadata): Promise<void> {
-  modelMetadataSchema.parse(metadata);
+  checkMetadata(metadata, dir);
   await writeFileAtomic(path.join(dir, 'metadata.json'), JSON.stringify(metadata, null, 2) + '\n');
+}
+
+/** Throws, naming the model folder and the first bad field, when metadata does not match the schema. */
+function checkMetadata(metadata: unknown, dir: string): void {
+  const parsed = modelMetadataSchema.safeParse(metadata);
+  if (parsed.success) return;
+  const issue = parsed.error.issues[0];
+  throw new Error(`${dir}: model not saved: its metadata is invalid at "${issue?.path.join('.')}": ${issue?.message}`);
 }

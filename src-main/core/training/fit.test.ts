@@ -5,6 +5,7 @@ import { buildArchitecture } from '../architectures/cnn.ts';
 import { syntheticDataset } from './synthetic-data.ts';
 import { initEngine } from '../engine/backend.ts';
 import { auc } from '../evaluation/metrics.ts';
+import { weightedBce } from './parallel/share-loss.ts';
 import { fitModel, predictArrays, TrainingCancelled, type ArrayDataset, type FitOptions, type FitState } from './fit.ts';
 
 const S = 64;
@@ -61,6 +62,22 @@ test('per-sample weights reach the loss: all ones change nothing, zeros on some 
   const half = await run(Array.from({ length: 16 }, (_, i) => (i < 8 ? 0 : 1)));
   assert.notEqual(half.loss, plain.loss);
   assert.notDeepEqual(half.w, plain.w);
+});
+
+test('a batch whose samples all weigh 0 is skipped, not a NaN step (one weighted sample among 16, batches of 8)', async () => {
+  const m = buildArchitecture('gap-cnn', { inputSize: S, filters: [4], denseUnits: 4, seed: 2, dropout: 0 });
+  const train = synthetic(16, 1);
+  const { history } = await fitModel(m, { ...train, weights: Array.from({ length: 16 }, (_, i) => (i === 3 ? 1 : 0)) }, synthetic(8, 2), opts({ epochs: 2 }));
+  assert.ok(history.every((h) => Number.isFinite(h.loss) && Number.isFinite(h.valLoss)), JSON.stringify(history));
+  assert.ok(m.getWeights().every((t) => Array.from(t.dataSync()).every(Number.isFinite)));
+  m.dispose();
+});
+
+test('weighted BCE of a share whose samples all weigh 0 is 0 (it adds nothing to the batch), not NaN', () => {
+  const loss = tf.tidy(() => weightedBce(tf.tensor2d([0.3, 0.8], [2, 1]), tf.tensor2d([1, 0], [2, 1]), tf.zeros([2, 1])).dataSync()[0]);
+  assert.equal(loss, 0);
+  const one = tf.tidy(() => weightedBce(tf.tensor2d([0.5], [1, 1]), tf.tensor2d([1], [1, 1]), tf.tensor2d([2], [1, 1])).dataSync()[0]);
+  assert.ok(Math.abs(one - Math.log(2)) < 1e-6);
 });
 
 test('an aborted signal cancels between batches', async () => {

@@ -206,6 +206,10 @@ export async function fitModel(model: tfl.LayersModel, train: ArrayDataset, val:
         const { buf, labels, weights } = stack(train, idx, o, rnd, pool?.inputs);
         const dropoutSeed = Math.floor(rnd() * 2147483647);
         reseedDropout(dropouts, dropoutSeed);
+        if (weights.every((w) => w === 0)) {
+          seen += idx.length; // every sample weighs 0 (per-sample weights): nothing to learn from this batch
+          continue;
+        }
         if (pool) {
           lossSum += (await parallelTrainStep(pool, optimizer, labels, weights, undefined, dropoutSeed, o.signal).catch((e: unknown) => {
             throw o.signal?.aborted ? new TrainingCancelled('training cancelled') : e;

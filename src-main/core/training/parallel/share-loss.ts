@@ -10,7 +10,8 @@ export function weightedBce(p: tf.Tensor, y: tf.Tensor, w: tf.Tensor): tf.Scalar
   const eps = 1e-7;
   const pc = tf.clipByValue(p, eps, 1 - eps);
   const l = tf.neg(tf.add(tf.mul(y, tf.log(pc)), tf.mul(tf.sub(1, y), tf.log(tf.sub(1, pc)))));
-  return tf.div(tf.sum(tf.mul(l, w)), tf.sum(w)) as tf.Scalar;
+  // A share whose samples all weigh 0 (possible with per-sample weights) gives 0, not 0 / 0.
+  return tf.div(tf.sum(tf.mul(l, w)), tf.maximum(tf.sum(w), 1e-12)) as tf.Scalar;
 }
 
 /** The training loss of fit.ts: weighted BCE of a forward pass in training mode plus the model's regularisers. */
