@@ -5,6 +5,9 @@
  * Confounder balancing by reweighting, as in propensity weighting; see dataset/form-signals.ts for the audit.
  */
 
+/** The cap on a weight, as a multiple of the mean weight. */
+export const BALANCE_MAX_WEIGHT = 10;
+
 /** One bin of the trait: its upper bound and the images of each class in it. */
 export interface BalanceBin {
   upTo: number;
@@ -26,7 +29,7 @@ export interface BalanceWeights {
  * which n_c in class c, each image of class c gets n / (2 n_c); a one-class bin gives 0. Weights are scaled to
  * mean 1 over the images with weight, then capped at `maxWeight` (the cap bounds the variance a rare image adds).
  */
-export function balanceWeights(values: readonly number[], labels: readonly number[], bins = 8, maxWeight = 10): BalanceWeights {
+export function balanceWeights(values: readonly number[], labels: readonly number[], bins = 8, maxWeight = BALANCE_MAX_WEIGHT): BalanceWeights {
   if (values.length !== labels.length) throw new Error('balance: values and labels differ in length');
   if (!(bins >= 1 && Number.isInteger(bins))) throw new Error(`balance: bins must be a positive integer (got ${bins})`);
   const n = values.length;

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { FileFailure, FormSignal, InputSpec } from '../../../src-shared/types.ts';
 import { describeFormSignal, formSignals, readFileForms, type FileForm } from '../dataset/form-signals.ts';
-import { balanceWeights, binsFor } from './balance-weights.ts';
+import { BALANCE_MAX_WEIGHT, balanceWeights, binsFor } from './balance-weights.ts';
 import { scanDataset, type DatasetItem } from '../dataset/scan.ts';
 import { stratifiedSplit } from '../dataset/split.ts';
 import { loadImages } from './load-images.ts';
@@ -187,8 +187,8 @@ function aspectBalance(forms: readonly FileForm[], fit: LabelledPixels, log: (l:
   const median = known[known.length >> 1] ?? 1;
   const b = balanceWeights(fit.paths.map((p) => aspect.get(p) ?? median), fit.labels, binsFor(fit.paths.length));
   const range = (k: 0 | 1) => { const w = b.weights.filter((_, i) => fit.labels[i] === k && b.weights[i] > 0); return w.length ? `${Math.min(...w).toFixed(2)}–${Math.max(...w).toFixed(2)}` : 'none'; };
-  log(`balancing the aspect ratio: ${b.bins.length} bins; weights NORMAL ${range(0)}, PNEUMONIA ${range(1)}; ${b.zeroWeight} image(s) in one-class bins get 0, ${b.clipped} capped at 10`);
-  return { trait: 'aspect ratio', weights: b.weights, summary: { trait: 'aspect ratio', bins: b.bins.map((x) => ({ upTo: Number.isFinite(x.upTo) ? Number(x.upTo.toFixed(4)) : null, NORMAL: x.counts[0], PNEUMONIA: x.counts[1] })), zeroWeight: b.zeroWeight, clipped: b.clipped, maxWeight: 10 } };
+  log(`balancing the aspect ratio: ${b.bins.length} bins; weights NORMAL ${range(0)}, PNEUMONIA ${range(1)}; ${b.zeroWeight} image(s) in one-class bins get 0, ${b.clipped} capped at ${BALANCE_MAX_WEIGHT}`);
+  return { trait: 'aspect ratio', weights: b.weights, summary: { trait: 'aspect ratio', bins: b.bins.map((x) => ({ upTo: Number.isFinite(x.upTo) ? Number(x.upTo.toFixed(4)) : null, NORMAL: x.counts[0], PNEUMONIA: x.counts[1] })), zeroWeight: b.zeroWeight, clipped: b.clipped, maxWeight: BALANCE_MAX_WEIGHT } };
 }
 
 /** Loads a run's data: an `.npz` file (see npz-data.ts) or a dataset folder (seeded hold-out of train + val/). */
