@@ -27,6 +27,8 @@ test('cxr dataset reports the split/class layout and the real counts', { skip: d
 test('cxr dataset names the form signals a model could learn as shortcuts', { skip: data.skip }, async () => {
   const r = await cxr(['dataset', path.join(data.dir, 'val'), '--no-hash']);
   assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /sizing: 16\/16/);
+  assert.doesNotMatch(r.stderr, /hashing/, '--no-hash hashes nothing');
   assert.match(r.stdout, /^form signals \(each trait alone; AUC 0\.5 = none, ! = 0\.75 or more\):$/m);
   assert.match(r.stdout, /^  all \(8 NORMAL \/ 8 PNEUMONIA\): file size 1\.00 !, .*aspect ratio 0\.95 !/m);
   assert.match(r.stdout, /^    ! aspect ratio alone separates NORMAL from PNEUMONIA with AUC 0\.95 \(median 1\.22 vs 1\.50\): the centre crop \(`crop`\) hides most of it/m);

@@ -17,7 +17,7 @@ model may learn instead of the lungs: in Kermany's data the aspect ratio survive
   async run(argv, io) {
     const { values, positionals } = parse(argv, { 'no-hash': { type: 'boolean' }, json: { type: 'boolean' } });
     if (positionals.length !== 1) throw new UsageError('name exactly one folder');
-    const bar = progressBar(io, 'hashing');
+    const bar = progressBar(io, values['no-hash'] ? 'sizing' : 'hashing');
     const scan = await scanDataset(path.resolve(positionals[0]), { hash: !values['no-hash'], onProgress: (d, t) => bar.update(d, t) });
     const signals = formSignals(await readFileForms(scan.items));
     if (values.json) {
