@@ -106,7 +106,12 @@ export function formSignals(forms: readonly FileForm[], positive = 'PNEUMONIA'):
  * folder), or undefined when it has too few images of either class to judge.
  */
 export async function formSignalsOf(items: ReadonlyArray<{ path: string; label: string | null; bytes?: number }>, positive?: string): Promise<FormSignal[] | undefined> {
-  return formSignals(await readFileForms(items.map((it) => ({ ...it, split: 'all' }))), positive)[0]?.signals;
+  return signalsOfForms(await readFileForms(items.map((it) => ({ ...it, split: null }))), positive);
+}
+
+/** formSignalsOf for headers already read (by readFileForms), whatever splits they came from. */
+export function signalsOfForms(forms: readonly FileForm[], positive?: string): FormSignal[] | undefined {
+  return formSignals(forms.map((f) => ({ ...f, split: 'all' })), positive)[0]?.signals;
 }
 
 /**

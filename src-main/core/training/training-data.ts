@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { FileFailure, FormSignal, InputSpec } from '../../../src-shared/types.ts';
-import { describeFormSignal, formSignals, readFileForms, type FileForm } from '../dataset/form-signals.ts';
+import { describeFormSignal, readFileForms, signalsOfForms, type FileForm } from '../dataset/form-signals.ts';
 import { BALANCE_MAX_WEIGHT, balanceWeights, binsFor } from './balance-weights.ts';
 import { scanDataset, type DatasetItem } from '../dataset/scan.ts';
 import { stratifiedSplit } from '../dataset/split.ts';
@@ -164,7 +164,7 @@ async function fromFolder(req: TrainingDataRequest): Promise<TrainingData> {
   const fit = await loadImages(fitItems, req.input, { onProgress: (d, t) => d % 200 === 0 && req.log(`decoded ${d}/${t}`) });
   const sel = await loadImages(selItems, req.input);
   const forms = await readFileForms(split.fit);
-  const signals = formSignals(forms.map((f) => ({ ...f, split: 'fit' })))[0]?.signals;
+  const signals = signalsOfForms(forms);
   for (const s of signals?.filter((x) => x.flagged) ?? []) req.log(`warning: in the training images, ${describeFormSignal(s, req.input)}`);
   const balance = req.balance ? aspectBalance(forms, fit, req.log) : undefined;
   return {
