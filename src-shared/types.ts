@@ -175,6 +175,18 @@ export interface FormSignal {
   flagged: boolean;
 }
 
+/** A model's AUC with one file property held fixed: only pairs whose property falls in the same quantile bin count. */
+export interface HeldFixedAuc {
+  trait: FormTrait;
+  /** Bins actually used (fewer than asked when the property has few distinct values). */
+  bins: number;
+  /** null when fewer than HELD_FIXED_MIN_PAIRS pairs could be compared. */
+  auc: number | null;
+  /** Positive–negative pairs compared, and their share of all such pairs in the folder. */
+  pairs: number;
+  pairShare: number;
+}
+
 /** The form signals of one split of a dataset. */
 export interface FormSignalReport {
   split: string;

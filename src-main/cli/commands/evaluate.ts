@@ -3,9 +3,10 @@ import type { Command } from '../command.ts';
 import { UsageError } from '../command.ts';
 import { engineFromFlags, engineOptions, parse, progressBar } from '../common.ts';
 import { classifyFiles } from '../../core/classify/classify-files.ts';
-import { describeFormSignal, formSignalsOf, traitVisibility } from '../../core/dataset/form-signals.ts';
+import { describeFormSignal, readFileForms, signalsOfForms, traitVisibility } from '../../core/dataset/form-signals.ts';
 import { scanDataset } from '../../core/dataset/scan.ts';
 import { describeFramingCheck, framingCheck, type FramingCheck } from '../../core/evaluation/framing.ts';
+import { describeHeldFixed, heldFixedAucs } from '../../core/evaluation/held-fixed.ts';
 import { summarise } from '../../core/evaluation/metrics.ts';
 import { buildEvaluationReport } from '../../core/evaluation/report.ts';
 import { writeEvaluationReport } from '../../core/evaluation/write-report.ts';
@@ -29,6 +30,8 @@ Images the model was trained on (by content, from its training-data.csv) are fla
 says so, and --record refuses, since a model card's metrics must come from images the model never saw.
 The report also shows how well each file property alone (size, width, height, aspect ratio, colour channels)
 separates the classes: baselines the model must clearly beat; a flagged one the model can see is noted.
+For each flagged property it also gives the model's AUC with that property held fixed (only pairs of images
+in the same quantile bin of it are compared): near the plain AUC, the model sees more than that property.
 --framing ZOOM scores the folder a second time with every image framed tighter (brought to ZOOM times the
 input size, centre kept; 1.1 = 10 % tighter, as on a study collimated tighter) and reports how AUC,
 sensitivity, specificity and each class's mean logit move and how many labels change.`,
@@ -64,21 +67,27 @@ sensitivity, specificity and each class's mean logit move and how many labels ch
     const trainedOn = { images: seen.length, examples: seen.slice(0, 5) };
     const scored = new Set(outcome.records.map((r) => r.path));
     const className = (label: string | null) => md.classNames.find((c) => c.toLowerCase() === String(label).toLowerCase()) ?? label;
-    const signals = (await formSignalsOf(items.filter((it) => scored.has(it.path)).map((it) => ({ ...it, label: className(it.label) })), md.positiveClass)) ?? [];
-    for (const f of signals.filter((x) => x.flagged && traitVisibility(x.trait, md.input) !== 'no')) io.err(`note: in these images, ${describeFormSignal(f, md.input)}; compare its AUC alone (${f.separation.toFixed(2)}) with the model's`);
+    const forms = await readFileForms(items.filter((it) => scored.has(it.path)).map((it) => ({ ...it, label: className(it.label) })));
+    const signals = signalsOfForms(forms, md.positiveClass) ?? [];
+    const heldFixed = heldFixedAucs(signals, forms, outcome.records.map((r, i) => ({ path: r.path, label: labels[i], probability: scores[i] })));
+    for (const f of signals.filter((x) => x.flagged && traitVisibility(x.trait, md.input) !== 'no')) {
+      const h = heldFixed.find((x) => x.trait === f.trait);
+      io.err(`note: in these images, ${describeFormSignal(f, md.input)}; compare its AUC alone (${f.separation.toFixed(2)}) with the model's${h ? `, and see the ${describeHeldFixed(h)}` : ''}`);
+    }
     if (seen.length) io.err(`warning: ${md.id} was trained on ${seen.length} of these ${outcome.records.length} images (e.g. ${seen[0]}): the metrics below are optimistic; evaluate on images it never saw`);
     for (const u of fitted.unchecked) io.err(`note: training data of ${u} unknown, so overlap with these images was not checked`);
-    if (values.json) io.out(JSON.stringify(framing ? { ...s, framing } : s, null, 2));
+    if (values.json) io.out(JSON.stringify({ ...s, ...(heldFixed.length ? { heldFixed } : {}), ...(framing ? { framing } : {}) }, null, 2));
     else {
       io.out(`${md.id} v${md.version} on ${positionals[0]}: n=${s.n} (${s.positives} ${md.positiveClass}), threshold ${md.threshold.toFixed(3)}`);
       io.out(`  AUC         ${s.auc.value.toFixed(3)}  95% CI ${s.auc.ci95[0].toFixed(3)}–${s.auc.ci95[1].toFixed(3)}`);
       for (const k of ['accuracy', 'sensitivity', 'specificity'] as const) io.out(`  ${k.padEnd(11)} ${pct(s[k].value)}  95% CI ${pct(s[k].ci95[0])}–${pct(s[k].ci95[1])}`);
+      for (const h of heldFixed) io.out(`  ${describeHeldFixed(h)}`);
       if (framing) for (const line of describeFramingCheck(framing)) io.out(line);
     }
     if (values.out) {
       const report = buildEvaluationReport({
         metadata: md, name, folder: path.resolve(positionals[0]), failures: outcome.failures,
-        paths: outcome.records.map((r) => r.path), labels, probabilities: scores, trainedOn, formSignals: signals, framing,
+        paths: outcome.records.map((r) => r.path), labels, probabilities: scores, trainedOn, formSignals: signals, heldFixed, framing,
       });
       const written = await writeEvaluationReport(path.resolve(values.out), report);
       io.err(`report written to ${written.html} and ${written.json}`);

@@ -28,13 +28,18 @@ export interface FileForm {
   channels: number;
 }
 
-const TRAITS: ReadonlyArray<{ trait: FormTrait; value: (f: FileForm) => number }> = [
-  { trait: 'file size', value: (f) => f.bytes },
-  { trait: 'width', value: (f) => f.width },
-  { trait: 'height', value: (f) => f.height },
-  { trait: 'aspect ratio', value: (f) => f.width / f.height },
-  { trait: 'colour channels', value: (f) => f.channels },
-];
+const TRAITS: readonly FormTrait[] = ['file size', 'width', 'height', 'aspect ratio', 'colour channels'];
+
+/** The value of one trait for one file (the aspect ratio is width / height). */
+export function traitValue(trait: FormTrait, f: FileForm): number {
+  switch (trait) {
+    case 'file size': return f.bytes;
+    case 'width': return f.width;
+    case 'height': return f.height;
+    case 'aspect ratio': return f.width / f.height;
+    case 'colour channels': return f.channels;
+  }
+}
 
 /**
  * Reads the header (size, dimensions, channels) of each labelled file. Files whose header cannot be read
@@ -83,8 +88,8 @@ export function formSignals(forms: readonly FileForm[], positive = 'PNEUMONIA'):
     const counts = { [neg]: rows.filter((r) => r.label === neg).length, [pos]: rows.filter((r) => r.label === pos).length };
     if (Math.min(counts[neg], counts[pos]) < FORM_SIGNAL_MIN_PER_CLASS) continue;
     const y = rows.map((r) => (r.label === pos ? 1 : 0));
-    const signals: FormSignal[] = TRAITS.map(({ trait, value }) => {
-      const v = rows.map(value);
+    const signals: FormSignal[] = TRAITS.map((trait) => {
+      const v = rows.map((r) => traitValue(trait, r));
       const a = auc(y, v);
       const separation = Math.max(a, 1 - a);
       return {
@@ -120,9 +125,14 @@ export function signalsOfForms(forms: readonly FileForm[], positive?: string): F
  */
 export function describeFormSignal(s: FormSignal, input?: { resize: string; channels: number }): string {
   const [a, b] = Object.keys(s.medians);
-  const fmt = (v: number) => (s.trait === 'aspect ratio' ? v.toFixed(2) : s.trait === 'file size' ? `${Math.round(v / 1024)} KiB` : String(Math.round(v)));
-  const head = `${s.trait} alone separates ${a} from ${b} with AUC ${s.separation.toFixed(2)} (median ${fmt(s.medians[a])} vs ${fmt(s.medians[b])})`;
+  const head = `${s.trait} alone separates ${a} from ${b} with AUC ${s.separation.toFixed(2)} (median ${formatTraitValue(s.trait, s.medians[a])} vs ${formatTraitValue(s.trait, s.medians[b])})`;
   return `${head}: ${visibility(s.trait, input)}`;
+}
+
+/** A trait's value as people read it: the aspect ratio to 2 decimals, file size in KiB, pixels and channels whole. */
+export function formatTraitValue(trait: FormTrait, v: number): string {
+  if (!Number.isFinite(v)) return 'n/a';
+  return trait === 'aspect ratio' ? v.toFixed(2) : trait === 'file size' ? `${Math.round(v / 1024)} KiB` : String(Math.round(v));
 }
 
 /** Whether a model with this input can see a trait: `no` (resizing hides it), `partly` (crop) or `yes`. */

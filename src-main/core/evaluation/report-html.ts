@@ -1,6 +1,6 @@
 /** A self-contained `report.html`: inline SVG charts, no scripts, no external resources, strict CSP. */
-import { FORM_SIGNAL_FLAG, traitVisibility } from '../dataset/form-signals.ts';
-import type { MetricWithCI } from '../../../src-shared/types.ts';
+import { FORM_SIGNAL_FLAG, formatTraitValue, traitVisibility } from '../dataset/form-signals.ts';
+import type { HeldFixedAuc, MetricWithCI } from '../../../src-shared/types.ts';
 import { renderSvg, reportChartSpecs } from './report-charts.ts';
 import type { CaseResult, Cell, EvaluationReport } from './report.ts';
 
@@ -87,17 +87,23 @@ ${failures}
 `;
 }
 
-/** What each file property alone scores on this folder: a baseline the model's AUC must clearly beat. */
+/** What each file property alone scores on this folder, a baseline the model's AUC must clearly beat, and the model's AUC with it held fixed. */
 function formSection(r: EvaluationReport): string {
   if (!r.formSignals.length) return '';
   const [neg, pos] = [r.model.negativeClass, r.model.positiveClass];
+  const held = new Map(r.heldFixed.map((h) => [h.trait, h]));
+  const heldCell = (trait: string) => {
+    const h = held.get(trait as HeldFixedAuc['trait']);
+    if (!h) return '';
+    return h.auc === null ? `too few pairs (${h.pairs})` : `${num(h.auc)} (${h.bins} bins, ${Math.round(100 * h.pairShare)} % of pairs)`;
+  };
   const rows = r.formSignals.map((s) => {
-    const med = (l: string) => (s.trait === 'aspect ratio' ? num(s.medians[l]) : s.trait === 'file size' ? `${Math.round(s.medians[l] / 1024)} KiB` : String(Math.round(s.medians[l])));
-    return `<tr${s.flagged ? ' class="warning"' : ''}><td>${esc(s.trait)}${s.flagged ? ' !' : ''}</td><td>${num(s.separation)}</td><td>${esc(med(neg))}</td><td>${esc(med(pos))}</td><td>${traitVisibility(s.trait, r.model.input)}</td></tr>`;
+    const med = (l: string) => formatTraitValue(s.trait, s.medians[l]);
+    return `<tr${s.flagged ? ' class="warning"' : ''}><td>${esc(s.trait)}${s.flagged ? ' !' : ''}</td><td>${num(s.separation)}</td><td>${esc(med(neg))}</td><td>${esc(med(pos))}</td><td>${traitVisibility(s.trait, r.model.input)}</td><td>${esc(heldCell(s.trait))}</td></tr>`;
   });
   return `<h2>Form of the files</h2>
-<p>How well each property of the files alone separates ${esc(neg)} from ${esc(pos)} in this folder (AUC, either direction; 0.5 = none; ! = ${FORM_SIGNAL_FLAG} or more). These are baselines: a model that read them instead of the lungs could score as well, so its AUC above should clearly beat any it can see.</p>
-<table><thead><tr><th>property</th><th>AUC alone</th><th>median ${esc(neg)}</th><th>median ${esc(pos)}</th><th>model can see it</th></tr></thead><tbody>
+<p>How well each property of the files alone separates ${esc(neg)} from ${esc(pos)} in this folder (AUC, either direction; 0.5 = none; ! = ${FORM_SIGNAL_FLAG} or more). These are baselines: a model that read them instead of the lungs could score as well, so its AUC above should clearly beat any it can see. For a flagged property, the last column gives the model's AUC with that property held fixed: only pairs of a ${esc(pos)} and a ${esc(neg)} image whose property falls in the same quantile bin are compared. If it stays near the model's AUC above, the model separates the classes beyond that property; if it falls toward 0.5, the model may be reading the property.</p>
+<table><thead><tr><th>property</th><th>AUC alone</th><th>median ${esc(neg)}</th><th>median ${esc(pos)}</th><th>model can see it</th><th>model's AUC with it held fixed</th></tr></thead><tbody>
 ${rows.join('\n')}
 </tbody></table>`;
 }

@@ -79,13 +79,16 @@ test('report.html shows the files\' form as baselines, flagged rows marked, with
     { trait: 'file size' as const, auc: 0.1, separation: 0.9, higherIn: 'NORMAL', medians: { NORMAL: 250_000, PNEUMONIA: 70_000 }, flagged: true },
     { trait: 'aspect ratio' as const, auc: 0.6, separation: 0.6, higherIn: 'PNEUMONIA', medians: { NORMAL: 1.2, PNEUMONIA: 1.3 }, flagged: false },
   ];
-  const r = buildEvaluationReport({ metadata: md, name: 'unit', folder: '/x', paths: ['a', 'b'], labels: [0, 1], probabilities: [0.2, 0.7], formSignals });
+  const heldFixed = [{ trait: 'file size' as const, bins: 6, auc: 0.875, pairs: 40, pairShare: 0.25 }];
+  const r = buildEvaluationReport({ metadata: md, name: 'unit', folder: '/x', paths: ['a', 'b'], labels: [0, 1], probabilities: [0.2, 0.7], formSignals, heldFixed });
   assert.deepEqual(r.model.input, { resize: 'stretch', channels: 1 });
   assert.deepEqual(JSON.parse(reportJson(r)).formSignals, formSignals);
+  assert.deepEqual(JSON.parse(reportJson(r)).heldFixed, heldFixed);
   const html = await renderReportHtml(r);
   assert.match(html, /<h2>Form of the files<\/h2>/);
-  assert.match(html, /<tr class="warning"><td>file size !<\/td><td>0\.9\d*<\/td><td>244 KiB<\/td><td>68 KiB<\/td><td>no<\/td><\/tr>/);
-  assert.match(html, /<tr><td>aspect ratio<\/td><td>0\.6\d*<\/td><td>1\.2\d*<\/td><td>1\.3\d*<\/td><td>yes<\/td><\/tr>/);
+  assert.match(html, /<tr class="warning"><td>file size !<\/td><td>0\.9\d*<\/td><td>244 KiB<\/td><td>68 KiB<\/td><td>no<\/td><td>0\.875 \(6 bins, 25 % of pairs\)<\/td><\/tr>/);
+  assert.match(html, /<tr><td>aspect ratio<\/td><td>0\.6\d*<\/td><td>1\.20<\/td><td>1\.30<\/td><td>yes<\/td><td><\/td><\/tr>/);
+  assert.deepEqual(sample().heldFixed, []);
 });
 
 test('report.html shows the framing check when it was run, and nothing of it otherwise', async () => {

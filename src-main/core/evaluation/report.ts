@@ -1,5 +1,5 @@
 /** The evaluation report of one model on one labelled folder: every number `report.json` and `report.html` show. */
-import type { FileFailure, FormSignal, MetricWithCI, ModelMetadata } from '../../../src-shared/types.ts';
+import type { FileFailure, FormSignal, HeldFixedAuc, MetricWithCI, ModelMetadata } from '../../../src-shared/types.ts';
 import { calibrationSummary, type CalibrationSummary } from './calibration.ts';
 import type { FramingCheck } from './framing.ts';
 import { averagePrecision, prCurve, rocCurve, type PrPoint, type RocPoint } from './curves.ts';
@@ -36,6 +36,8 @@ export interface EvaluationReport {
   trainingHistory: Array<Record<string, number>>;
   /** How well each file property alone (size, resolution, aspect, channels) separates this folder's classes; empty when not measured. */
   formSignals: FormSignal[];
+  /** The model's AUC with each flagged property held fixed (see held-fixed.ts); empty when none is flagged. */
+  heldFixed: HeldFixedAuc[];
   /** The same images framed tighter (cxr evaluate --framing), or null when not asked for. */
   framing: FramingCheck | null;
 }
@@ -58,6 +60,7 @@ export interface ReportInput {
   failures?: FileFailure[];
   trainedOn?: TrainedOn;
   formSignals?: FormSignal[];
+  heldFixed?: HeldFixedAuc[];
   framing?: FramingCheck;
   threshold?: number;
   created?: string;
@@ -97,6 +100,7 @@ export function buildEvaluationReport(r: ReportInput): EvaluationReport {
     cases,
     trainingHistory: md.training?.history ?? [],
     formSignals: r.formSignals ?? [],
+    heldFixed: r.heldFixed ?? [],
     framing: r.framing ?? null,
   };
 }
