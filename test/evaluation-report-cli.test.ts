@@ -53,11 +53,16 @@ test('evaluate reports what the files\' form alone scores, and notes a flagged p
   const aspect = report.formSignals.find((s: { trait: string }) => s.trait === 'aspect ratio');
   assert.ok(aspect.flagged && aspect.separation > 0.9, JSON.stringify(aspect));
   // The tiny model stretches its input, so it sees the aspect ratio; it never sees file size.
-  assert.match(r.stderr, /^note: in these images, aspect ratio alone separates NORMAL from PNEUMONIA with AUC 0\.95 .*squeeze.*compare its AUC alone \(0\.95\) with the model's$/m);
+  assert.match(r.stderr, /^note: in these images, aspect ratio alone separates NORMAL from PNEUMONIA with AUC 0\.95 .*squeeze.*compare its AUC alone \(0\.95\) with the model's \(its AUC with the aspect ratio held fixed: not judged, too few comparable pairs \(\d+\) within its \d bins\)$/m);
+  // Held fixed, 16 images leave too few NORMAL–PNEUMONIA pairs within a bin of the aspect ratio for an AUC.
+  const held = report.heldFixed.find((h: { trait: string }) => h.trait === 'aspect ratio');
+  assert.equal(held.auc, null);
+  assert.ok(held.pairs < 20 && held.bins >= 2, JSON.stringify(held));
+  assert.deepEqual(report.heldFixed.map((h: { trait: string }) => h.trait), report.formSignals.filter((s: { flagged: boolean }) => s.flagged).map((s: { trait: string }) => s.trait));
   assert.doesNotMatch(r.stderr, /note: in these images, file size/);
   const html = readFileSync(path.join(out, 'report.html'), 'utf8');
   assert.match(html, /<h2>Form of the files<\/h2>/);
-  assert.match(html, /<tr class="warning"><td>aspect ratio !<\/td><td>0\.95\d*<\/td><td>1\.22\d*<\/td><td>1\.5\d*<\/td><td>yes<\/td><\/tr>/);
+  assert.match(html, /<tr class="warning"><td>aspect ratio !<\/td><td>0\.95\d*<\/td><td>1\.22<\/td><td>1\.50<\/td><td>yes<\/td><td>too few pairs \(\d+\)<\/td><\/tr>/);
   // Class folders named in another case are the model's classes all the same.
   const lower = path.join(tmp.dir, 'lower');
   for (const cls of ['NORMAL', 'PNEUMONIA']) await copyFolder(path.join(data.dir, 'val', cls), path.join(lower, cls.toLowerCase()));

@@ -72,7 +72,7 @@ sensitivity, specificity and each class's mean logit move and how many labels ch
     const heldFixed = heldFixedAucs(signals, forms, outcome.records.map((r, i) => ({ path: r.path, label: labels[i], probability: scores[i] })));
     for (const f of signals.filter((x) => x.flagged && traitVisibility(x.trait, md.input) !== 'no')) {
       const h = heldFixed.find((x) => x.trait === f.trait);
-      io.err(`note: in these images, ${describeFormSignal(f, md.input)}; compare its AUC alone (${f.separation.toFixed(2)}) with the model's${h ? `, and see the ${describeHeldFixed(h)}` : ''}`);
+      io.err(`note: in these images, ${describeFormSignal(f, md.input)}; compare its AUC alone (${f.separation.toFixed(2)}) with the model's${h ? ` (its ${describeHeldFixed(h)})` : ''}`);
     }
     if (seen.length) io.err(`warning: ${md.id} was trained on ${seen.length} of these ${outcome.records.length} images (e.g. ${seen[0]}): the metrics below are optimistic; evaluate on images it never saw`);
     for (const u of fitted.unchecked) io.err(`note: training data of ${u} unknown, so overlap with these images was not checked`);

@@ -76,6 +76,7 @@ function heldFixed(trait: FormTrait, cases: ReadonlyArray<{ label: number; proba
 
 /** One line on a held-fixed AUC, for the command line and logs. */
 export function describeHeldFixed(h: HeldFixedAuc): string {
-  if (h.auc === null) return `${h.trait} held fixed: too few comparable pairs (${h.pairs}) within its ${h.bins} bins to judge`;
-  return `AUC with the ${h.trait} held fixed ${h.auc.toFixed(3)} (pairs compared only within ${h.bins} bins of it: ${h.pairs}, ${(100 * h.pairShare).toFixed(0)} % of all pairs)`;
+  const bins = `${h.bins} bin${h.bins === 1 ? '' : 's'}`;
+  if (h.auc === null) return `AUC with the ${h.trait} held fixed: not judged, too few comparable pairs (${h.pairs}) within its ${bins}`;
+  return `AUC with the ${h.trait} held fixed: ${h.auc.toFixed(3)} (pairs compared only within ${bins} of it: ${h.pairs}, ${(100 * h.pairShare).toFixed(0)} % of all pairs)`;
 }
