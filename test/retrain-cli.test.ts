@@ -98,9 +98,16 @@ test('retrain: refuses locked images, fine-tunes, scores on the locked set and r
   // (val 4–6: images no version of base was fitted on, so the retrain has a selection set.)
   const oldData = path.join(tmp.dir, 'old');
   await copyFrom('val', oldData, 4, 7);
-  const o = await cxr(['retrain', '--from', 'base', '--add', add, '--old-data', oldData, '--epochs', '1', '--margin', '0.5', '--holdout', '0.5'], env);
+  const o = await cxr(['retrain', '--from', 'base', '--add', add, '--old-data', oldData, '--epochs', '1', '--margin', '0.5', '--holdout', '0.5', '--balance-aspect'], env);
   assert.equal(o.code, 0, o.stderr);
   assert.match(o.stderr, new RegExp(`old training data: 6 images from ${oldData.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  // --balance-aspect weighs the old + new fit images as cxr train does, and the class weights step aside.
+  assert.match(o.stderr, /^balancing the aspect ratio: 1 bin; weights NORMAL [\d.]+–[\d.]+, PNEUMONIA [\d.]+–[\d.]+; 0 image\(s\) in one-class bins get 0/m);
+  const ov = /^(?:promoted|candidate) base v(\S+):/m.exec(o.stdout)![1];
+  const oh = (JSON.parse(readFileSync(path.join(env.CXR_HOME, 'models', 'base.versions', ov, 'metadata.json'), 'utf8')) as ModelMetadata).training!.hyperparameters;
+  assert.deepEqual(oh.classWeights, [1, 1]);
+  assert.equal((oh.balance as { trait: string }).trait, 'aspect ratio');
+  assert.equal(md.training?.hyperparameters.balance, undefined, 'without the flag nothing is balanced');
   // Images the model was already fitted on stay in fit: the retrain's selection set holds none of them.
   const manifestRows = (dir: string) => readFileSync(path.join(dir, 'training-data.csv'), 'utf8').trim().split(/\r?\n/).slice(1).map((l) => l.split(','));
   const baseFit = manifestRows(path.join(env.CXR_HOME, 'models', 'base')).filter((row) => row[0] === 'fit');

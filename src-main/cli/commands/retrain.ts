@@ -9,14 +9,15 @@ import { historyFile } from './history.ts';
 
 const usage = `usage: cxr retrain --from MODEL --add <folder of new labelled images> [--epochs 5] [--lr 0.0001] [--batch-size 32]
                    [--margin 0.01] [--seed 42] [--holdout 0.15] [--max-per-class N] [--no-augment] ${AUGMENT_USAGE}
-                   [--old-data FOLDER] [--workers N|auto] [--history FILE] [--backend NAME] [--models-dir DIR]
+                   [--old-data FOLDER] [--balance-aspect] [--workers N|auto] [--history FILE] [--backend NAME] [--models-dir DIR]
 
 Fine-tunes MODEL from its weights on its old training data (--old-data, else metadata.training.dataRoot when
 that folder exists) plus the new images, refusing any image of the locked test set (cxr lock-test). Old and new versions are scored
 on the locked set; the new version is saved under <models>/<id>.versions/<version>/ and promoted to active
 (<models>/<id>/, recorded in the history) only if its AUC and its sensitivity at its operating point are not
 worse than the old model's by more than --margin; otherwise it is kept as a candidate with the reason.
-BatchNormalization layers keep their moving statistics while fine-tuning. --workers as for cxr train.`;
+BatchNormalization layers keep their moving statistics while fine-tuning. --workers and --balance-aspect (reweight
+the old + new images so that their aspect ratio says nothing about the label) as for cxr train.`;
 
 export const retrainCommand: Command = {
   name: 'retrain',
@@ -25,7 +26,7 @@ export const retrainCommand: Command = {
     const { values, positionals } = parse(argv, {
       ...engineOptions, from: { type: 'string' }, add: { type: 'string' }, epochs: { type: 'string' }, lr: { type: 'string' }, 'batch-size': { type: 'string' },
       margin: { type: 'string' }, seed: { type: 'string' }, holdout: { type: 'string' }, 'max-per-class': { type: 'string' }, 'no-augment': { type: 'boolean' },
-      history: { type: 'string' }, workers: { type: 'string' }, 'old-data': { type: 'string' }, ...augmentOptions,
+      history: { type: 'string' }, workers: { type: 'string' }, 'old-data': { type: 'string' }, 'balance-aspect': { type: 'boolean' }, ...augmentOptions,
     }, false);
     if (positionals.length) throw new UsageError('retrain takes no positional arguments; use --from MODEL --add FOLDER');
     if (!values.from) throw new UsageError('--from MODEL is required');
@@ -48,7 +49,7 @@ export const retrainCommand: Command = {
         seed: numberFlag(values.seed, '--seed', 0, 2 ** 31) ?? 42,
         holdoutFraction: numberFlag(values.holdout, '--holdout', 0.05, 0.5) ?? 0.15,
         maxPerClass: numberFlag(values['max-per-class'], '--max-per-class', 2, 1e6),
-        modelsDir: values['models-dir'], historyFile: historyFile(values.history), workers, oldData: values['old-data'],
+        modelsDir: values['models-dir'], historyFile: historyFile(values.history), workers, oldData: values['old-data'], balanceAspect: !!values['balance-aspect'],
         command: `npx cxr retrain ${argv.join(' ')}`,
         signal: controller.signal,
         onLog: (l) => io.err(l),

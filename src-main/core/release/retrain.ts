@@ -6,7 +6,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { ModelMetadata } from '../../../src-shared/types.ts';
 import { DEFAULT_AUGMENT, type AugmentRanges } from '../augment/affine.ts';
-import { describeFormSignal, formSignalsOf } from '../dataset/form-signals.ts';
+import { describeFormSignal, readFileForms, signalsOfForms } from '../dataset/form-signals.ts';
 import { scanDataset, type DatasetItem } from '../dataset/scan.ts';
 import { engineInfo } from '../engine/backend.ts';
 import { calibrate } from '../evaluation/calibrate.ts';
@@ -17,6 +17,7 @@ import { modelFittedHashes } from '../models/fitted-images.ts';
 import { renderModelCard } from '../models/model-card.ts';
 import { userModelsDir } from '../models/paths.ts';
 import { loadStoredModel, resolveModel, saveModel } from '../models/store.ts';
+import { aspectBalance } from '../training/balance-weights.ts';
 import { fitModel, predictArrays, type TrainProgress } from '../training/fit.ts';
 import { keepBatchNormInInference } from '../training/batch-norm-mode.ts';
 import { loadImages } from '../training/load-images.ts';
@@ -45,6 +46,8 @@ export interface RetrainRequest {
   oldData?: string;
   /** Cores to train on (default: every core up to 4; see workers-option.ts). */
   workers?: number;
+  /** Reweight the fit images so their aspect ratio carries no label information (as `cxr train --balance-aspect`). */
+  balanceAspect?: boolean;
   modelsDir?: string;
   historyFile?: string;
   command: string;
@@ -106,12 +109,15 @@ export async function retrainModel(req: RetrainRequest): Promise<RetrainOutcome>
   const toLoad = (xs: DatasetItem[]) => xs.map((it) => ({ path: it.path, label: labelOf(it) }));
   const fitData = await loadImages(toLoad(split.fit), md.input);
   const selData = await loadImages(toLoad(split.selection), md.input);
-  const signals = await formSignalsOf(split.fit);
+  const forms = await readFileForms(split.fit);
+  const signals = signalsOfForms(forms);
   for (const f of signals?.filter((x) => x.flagged) ?? []) log(`warning: in the training images (old + new), ${describeFormSignal(f, md.input)}`);
   const pos = fitData.labels.filter((l) => l === 1).length;
   const neg = fitData.labels.length - pos;
   if (!pos || !neg) throw new Error(`${req.addFolder}: fine-tuning needs images of both classes (found ${neg} NORMAL, ${pos} PNEUMONIA)`);
-  const classWeights: [number, number] = [fitData.labels.length / (2 * neg), fitData.labels.length / (2 * pos)];
+  const balance = req.balanceAspect ? aspectBalance(forms, fitData, log) : undefined;
+  // Balanced weights already give both classes the same total weight.
+  const classWeights: [number, number] = balance ? [1, 1] : [fitData.labels.length / (2 * neg), fitData.labels.length / (2 * pos)];
   log(`fine-tuning ${md.id} v${md.version} on ${fitData.labels.length} images (${added.length} new), selecting on ${selData.labels.length}`);
   const { height, width, channels } = md.input;
   const model = await loadStoredModel(stored);
@@ -121,7 +127,7 @@ export async function retrainModel(req: RetrainRequest): Promise<RetrainOutcome>
   keepBatchNormInInference(model, batchNorms);
   const workers = effectiveWorkers(req.workers ?? defaultWorkers(), engineInfo().backend);
   const started = Date.now();
-  const { history, bestEpoch, workers: used } = await fitModel(model, fitData, selData, {
+  const { history, bestEpoch, workers: used } = await fitModel(model, balance ? { ...fitData, weights: balance.weights } : fitData, selData, {
     height, width, channels, epochs: req.epochs, batchSize: req.batchSize, learningRate: req.learningRate, seed: req.seed, classWeights,
     augment: req.augment, patience: Math.max(2, req.epochs), lrPatience: 3, onProgress: req.onProgress, signal: req.signal, workers, onLog: log,
   });
@@ -161,7 +167,7 @@ export async function retrainModel(req: RetrainRequest): Promise<RetrainOutcome>
       durationSeconds: (Date.now() - started) / 1000, history: history.map((h) => ({ ...h })),
       data: manifest.summary, ...(signals ? { formSignals: signals } : {}),
       counts: { 'fit (old + new minus hold-out)': { NORMAL: neg, PNEUMONIA: pos }, 'new images added': { NORMAL: added.filter((i) => labelOf(i) === 0).length, PNEUMONIA: added.filter((i) => labelOf(i) === 1).length } },
-      hyperparameters: { fineTunedFrom: `${md.id}@${md.version}`, addFolder: path.resolve(req.addFolder), epochs: req.epochs, learningRate: req.learningRate, batchSize: req.batchSize, classWeights, augment: req.augment ?? null, margin: req.margin, maxPerClass: req.maxPerClass ?? null, workers: used, ...(batchNorms.length ? { batchNorm: `${batchNorms.length} BatchNormalization layers kept in inference mode (moving statistics unchanged)` } : {}) },
+      hyperparameters: { fineTunedFrom: `${md.id}@${md.version}`, addFolder: path.resolve(req.addFolder), epochs: req.epochs, learningRate: req.learningRate, batchSize: req.batchSize, classWeights, ...(balance ? { balance: balance.summary } : {}), augment: req.augment ?? null, margin: req.margin, maxPerClass: req.maxPerClass ?? null, workers: used, ...(batchNorms.length ? { batchNorm: `${batchNorms.length} BatchNormalization layers kept in inference mode (moving statistics unchanged)` } : {}) },
     },
     metrics: { selection: summarise('selection (hold-out of old + new data)', selData.labels, sel, point.threshold), 'locked-test': summarise(`locked test set (${locked.folder})`, lockedData.labels, newProbs, point.threshold) },
     notes: `Fine-tuned from ${md.id} v${md.version}. Release gate: ${decision.reason}.`,

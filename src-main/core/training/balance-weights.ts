@@ -4,6 +4,7 @@
  * so under the weighted data the trait says nothing about the label and the classes are balanced overall.
  * Confounder balancing by reweighting, as in propensity weighting; see dataset/form-signals.ts for the audit.
  */
+import type { FileForm } from '../dataset/form-signals.ts';
 
 /** The cap on a weight, as a multiple of the mean weight. */
 export const BALANCE_MAX_WEIGHT = 10;
@@ -67,4 +68,22 @@ export function binsFor(n: number): number {
 /** A per-image weight list repeated for a dataset of `views` × images laid out view by view (see feature-cache). */
 export function repeatPerView(weights: readonly number[], total: number): number[] {
   return Array.from({ length: total }, (_, j) => weights[j % weights.length]);
+}
+
+/** Per-image loss weights that balance the classes within aspect-ratio bins, and a summary for the metadata. */
+export interface AspectBalance {
+  trait: 'aspect ratio';
+  weights: number[];
+  summary: Record<string, unknown>;
+}
+
+/** Weights for `fit` that balance the classes within aspect-ratio bins; an image whose header was unreadable gets the median aspect. */
+export function aspectBalance(forms: readonly FileForm[], fit: { paths: readonly string[]; labels: readonly number[] }, log: (l: string) => void): AspectBalance {
+  const aspect = new Map(forms.map((f) => [f.path, f.width / f.height]));
+  const known = [...aspect.values()].sort((a, b) => a - b);
+  const median = known[known.length >> 1] ?? 1;
+  const b = balanceWeights(fit.paths.map((p) => aspect.get(p) ?? median), fit.labels, binsFor(fit.paths.length));
+  const range = (k: 0 | 1) => { const w = b.weights.filter((_, i) => fit.labels[i] === k && b.weights[i] > 0); return w.length ? `${Math.min(...w).toFixed(2)}–${Math.max(...w).toFixed(2)}` : 'none'; };
+  log(`balancing the aspect ratio: ${b.bins.length} bin${b.bins.length === 1 ? '' : 's'}; weights NORMAL ${range(0)}, PNEUMONIA ${range(1)}; ${b.zeroWeight} image(s) in one-class bins get 0, ${b.clipped} capped at ${BALANCE_MAX_WEIGHT}`);
+  return { trait: 'aspect ratio', weights: b.weights, summary: { trait: 'aspect ratio', bins: b.bins.map((x) => ({ upTo: Number.isFinite(x.upTo) ? Number(x.upTo.toFixed(4)) : null, NORMAL: x.counts[0], PNEUMONIA: x.counts[1] })), zeroWeight: b.zeroWeight, clipped: b.clipped, maxWeight: BALANCE_MAX_WEIGHT } };
 }

@@ -4,8 +4,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { FileFailure, FormSignal, InputSpec } from '../../../src-shared/types.ts';
-import { describeFormSignal, readFileForms, signalsOfForms, type FileForm } from '../dataset/form-signals.ts';
-import { BALANCE_MAX_WEIGHT, balanceWeights, binsFor } from './balance-weights.ts';
+import { describeFormSignal, readFileForms, signalsOfForms } from '../dataset/form-signals.ts';
+import { aspectBalance, type AspectBalance } from './balance-weights.ts';
 import { scanDataset, type DatasetItem } from '../dataset/scan.ts';
 import { stratifiedSplit } from '../dataset/split.ts';
 import { loadImages } from './load-images.ts';
@@ -40,7 +40,7 @@ export interface TrainingData {
   /** How well the fitted files' form alone predicts their label (folders only; an .npz has no file form). */
   formSignals?: FormSignal[];
   /** With `balance: 'aspect'`: per-image loss weights parallel to `fit`, and how they were made. */
-  balance?: { trait: 'aspect ratio'; weights: number[]; summary: Record<string, unknown> };
+  balance?: AspectBalance;
 }
 
 /** What to load. `input` is the model's input for folders; an .npz brings its own size. */
@@ -180,16 +180,6 @@ async function fromFolder(req: TrainingDataRequest): Promise<TrainingData> {
   };
 }
 
-/** Weights for `fit` that balance the classes within aspect-ratio bins; an image whose header was unreadable gets the median aspect. */
-function aspectBalance(forms: readonly FileForm[], fit: LabelledPixels, log: (l: string) => void): NonNullable<TrainingData['balance']> {
-  const aspect = new Map(forms.map((f) => [f.path, f.width / f.height]));
-  const known = [...aspect.values()].sort((a, b) => a - b);
-  const median = known[known.length >> 1] ?? 1;
-  const b = balanceWeights(fit.paths.map((p) => aspect.get(p) ?? median), fit.labels, binsFor(fit.paths.length));
-  const range = (k: 0 | 1) => { const w = b.weights.filter((_, i) => fit.labels[i] === k && b.weights[i] > 0); return w.length ? `${Math.min(...w).toFixed(2)}–${Math.max(...w).toFixed(2)}` : 'none'; };
-  log(`balancing the aspect ratio: ${b.bins.length} bins; weights NORMAL ${range(0)}, PNEUMONIA ${range(1)}; ${b.zeroWeight} image(s) in one-class bins get 0, ${b.clipped} capped at ${BALANCE_MAX_WEIGHT}`);
-  return { trait: 'aspect ratio', weights: b.weights, summary: { trait: 'aspect ratio', bins: b.bins.map((x) => ({ upTo: Number.isFinite(x.upTo) ? Number(x.upTo.toFixed(4)) : null, NORMAL: x.counts[0], PNEUMONIA: x.counts[1] })), zeroWeight: b.zeroWeight, clipped: b.clipped, maxWeight: BALANCE_MAX_WEIGHT } };
-}
 
 /** Loads a run's data: an `.npz` file (see npz-data.ts) or a dataset folder (seeded hold-out of train + val/). */
 export function loadTrainingData(req: TrainingDataRequest): Promise<TrainingData> {
