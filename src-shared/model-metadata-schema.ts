@@ -7,6 +7,7 @@ const inputSpec = z.object({
   resize: z.enum(['stretch', 'letterbox', 'crop']),
   scaling: z.enum(['scale255', 'raw', 'samplewise', 'imagenet']),
   sourceForm: z.object({ maxSide: z.number().int().min(16).max(16384), jpegQuality: z.number().int().min(1).max(100) }).strict().optional(),
+  tone: z.enum(['equalize', 'median']).optional(),
 });
 
 const metricWithCI = z.object({ value: z.number(), ci95: z.tuple([z.number(), z.number()]) });

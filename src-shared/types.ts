@@ -44,7 +44,16 @@ export interface InputSpec {
    * classify full-resolution originals. Absent: images go straight to the model's size.
    */
   sourceForm?: SourceForm;
+  /**
+   * Tone normalisation of the resized 8-bit pixels, before scaling (core/imaging/tone.ts): `equalize` (histogram
+   * equalization: exposure and global contrast gone) or `median` (gamma to a median of 128: exposure gone).
+   * Absent: pixels as decoded.
+   */
+  tone?: Tone;
 }
+
+/** How a model's input is tone-normalised (see InputSpec.tone). */
+export type Tone = 'equalize' | 'median';
 
 /** The form a model's training images had (see InputSpec.sourceForm). */
 export interface SourceForm {

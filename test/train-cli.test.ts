@@ -93,6 +93,19 @@ test('--balance-aspect weighs each aspect-ratio bin\'s classes equally and says 
   assert.match(npz.stderr, /pneumoniamnist-trainval\.npz: balancing the aspect ratio needs a dataset folder of image files/);
 });
 
+test('--tone is recorded in the input spec and the card, and the model classifies with it (here on .npz arrays)', { skip: data.skip }, async () => {
+  const npz = path.join(data.dir, 'pneumoniamnist', 'pneumoniamnist-trainval.npz');
+  const r = await cxr(['train', npz, '--id', 'eq28', '--tone', 'equalize', '--epochs', '1', '--max-per-class', '40', '--architecture', 'bn-cnn', '--filters', '4,8', '--dense-units', '8', '--exclude-near', path.join(data.dir, 'val')], env);
+  assert.equal(r.code, 0, r.stderr);
+  const dir = path.join(env.CXR_HOME, 'models', 'eq28');
+  const md = JSON.parse(readFileSync(path.join(dir, 'metadata.json'), 'utf8')) as ModelMetadata;
+  assert.equal(md.input.tone, 'equalize');
+  assert.match(readFileSync(path.join(dir, 'MODEL_CARD.md'), 'utf8'), /- Input: 28×28, 1 channel\(s\), resize `crop`, scaling `scale255`; each image's grey-level histogram is equalized after resizing\./);
+  const c = await cxr(['classify', path.join(data.dir, 'val', 'NORMAL'), '--model', 'eq28', '--out', path.join(env.CXR_HOME, 'eq.json')], env);
+  assert.equal(c.code, 0, c.stderr);
+  assert.equal((JSON.parse(readFileSync(path.join(env.CXR_HOME, 'eq.json'), 'utf8')) as { results: unknown[] }).results.length, 8);
+});
+
 test('train without --id is a usage error', async () => {
   const r = await cxr(['train', '.'], env);
   assert.equal(r.code, 1);

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { Tone } from '../../../src-shared/types.ts';
 import type { Command } from '../command.ts';
 import { UsageError } from '../command.ts';
 import { AUGMENT_USAGE, augmentFromFlags, augmentOptions, classWeightsFlag } from '../augment-flags.ts';
@@ -12,7 +13,7 @@ import { userModelsDir } from '../../core/models/paths.ts';
 
 const usage = `usage: cxr train <data-folder|data.npz> --id ID [--name NAME] [--out DIR] [--architecture ${ARCHITECTURES.join('|')}]
                  [--filters 32,64,128] [--dropout 0.3] [--l2 1e-4] [--dense-units 64]
-                 [--input-size 128] [--resize crop|stretch|letterbox] [--source-form SIDE:QUALITY] [--epochs 30] [--batch-size 32] [--lr 0.001] [--seed 42]
+                 [--input-size 128] [--resize crop|stretch|letterbox] [--source-form SIDE:QUALITY] [--tone equalize|median] [--epochs 30] [--batch-size 32] [--lr 0.001] [--seed 42]
                  [--holdout 0.15] [--patience 8] [--class-weights auto|none|w0,w1] [--balance-aspect] [--no-augment]
                  ${AUGMENT_USAGE}
                  [--max-per-class N] [--resume] [--workers N|auto] [--backend NAME] [--models-dir DIR] [--exclude-near DIR …] [--exclude-near-selection DATA-FOLDER …]
@@ -40,6 +41,10 @@ centre crop does not fully hide it; --class-weights auto then adds nothing (the 
 --source-form 512:90 records that the training images were made by shrinking the long side to 512 px and saving as
 JPEG quality 90 (as ../shared/data/train was): every larger image the model later sees (val/ here, full-resolution
 originals in use) is brought to that form before its usual resize.
+--tone normalises each image's grey levels after resizing, in training and wherever the model is used (recorded in
+its input spec), so that exposure, which differs between machines and sites, reaches the model less: "equalize"
+(histogram equalization: exposure and global contrast gone) or "median" (a gamma curve bringing the median grey
+level to 128: exposure gone, contrast mostly kept). Also for .npz data (each array image).
 Transfer learning (--base): a pretrained conv base (mobilenetv2 / inceptionv3: nsfwjs's MobileNetV2 / InceptionV3,
 shipped, /255, 3 channels; vgg19: Keras ImageNet weights from --base-weights vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5, never
 downloaded; or a stored model cut at --cut-at LAYER) plus a new head GAP → Dropout → Dense(sigmoid). Phase 1
@@ -94,6 +99,12 @@ function architectureFromFlags(values: Flags): TrainRequest['architectureOptions
   return Object.keys(given).length ? given : undefined;
 }
 
+function toneFlag(value: string | undefined): Tone | undefined {
+  if (value === undefined) return undefined;
+  if (value !== 'equalize' && value !== 'median') throw new UsageError(`--tone ${value}: use equalize or median`);
+  return value;
+}
+
 export const trainCommand: Command = {
   name: 'train',
   usage,
@@ -102,7 +113,7 @@ export const trainCommand: Command = {
       ...engineOptions,
       id: { type: 'string' }, name: { type: 'string' }, out: { type: 'string' }, architecture: { type: 'string' },
       filters: { type: 'string' }, dropout: { type: 'string' }, l2: { type: 'string' }, 'dense-units': { type: 'string' },
-      'input-size': { type: 'string' }, resize: { type: 'string' }, 'source-form': { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
+      'input-size': { type: 'string' }, resize: { type: 'string' }, 'source-form': { type: 'string' }, tone: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
       seed: { type: 'string' }, holdout: { type: 'string' }, patience: { type: 'string' }, 'no-augment': { type: 'boolean' },
       'max-per-class': { type: 'string' }, 'exclude-near': { type: 'string', multiple: true }, 'exclude-near-selection': { type: 'string', multiple: true }, 'class-weights': { type: 'string' }, 'balance-aspect': { type: 'boolean' }, resume: { type: 'boolean' }, workers: { type: 'string' }, ...augmentOptions,
       base: { type: 'string' }, 'cut-at': { type: 'string' }, 'base-weights': { type: 'string' }, 'freeze-base': { type: 'boolean' },
@@ -138,6 +149,7 @@ export const trainCommand: Command = {
         transfer,
         resize: resizeFlag(values.resize),
         sourceForm: sourceFormFlag(values['source-form']),
+        tone: toneFlag(values.tone),
         epochs: numberFlag(values.epochs, '--epochs', 1, 500) ?? 30,
         batchSize: numberFlag(values['batch-size'], '--batch-size', 1, 512) ?? 32,
         learningRate: numberFlag(values.lr, '--lr', 1e-6, 1) ?? 1e-3,

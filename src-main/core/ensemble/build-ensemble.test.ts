@@ -65,6 +65,10 @@ test('an ensemble refuses members it cannot feed, naming the model and what to d
   assert.throws(() => ensembleInput([m('big', 9), m('small', 4)]), /"small" takes 4×4, which does not divide 9×9/);
   assert.throws(() => ensembleInput([m('a', 8), m('b', 4, { input: { height: 4, width: 4, channels: 1, resize: 'stretch', scaling: 'scale255' } })]), /"b" resizes by "stretch".*--resize crop/);
   assert.throws(() => ensembleInput([m('a', 8), m('soft', 4, { output: 'softmax' })]), /"soft" has a softmax output/);
+  const eq = (id: string, size: number) => m(id, size, { input: { height: size, width: size, channels: 1, resize: 'crop', scaling: 'scale255', tone: 'equalize' } });
+  assert.throws(() => ensembleInput([m('a', 8), eq('e', 4)]), /model "e" normalises its input's tone by "equalize", the others by "none"; combine models trained with the same --tone/);
+  assert.throws(() => ensembleInput([eq('e', 8), m('b', 4)]), /model "b" normalises its input's tone by "none", the others by "equalize"/);
+  assert.equal(ensembleInput([eq('e', 8), eq('f', 4)]).tone, 'equalize');
 });
 
 test('temperature calibration folds into an output layer without bias; a Platt offset there is refused', async () => {

@@ -29,6 +29,7 @@ export function ensembleInput(members: readonly EnsembleMember[]): InputSpec {
     if (m.output !== 'sigmoid') throw new Error(`${name} has a ${m.output} output; an ensemble combines sigmoid models only`);
     if (m.input.resize !== input.resize) throw new Error(`${name} resizes by "${m.input.resize}", the others by "${input.resize}"; retrain it with --resize ${input.resize}`);
     if (m.input.scaling !== input.scaling) throw new Error(`${name} scales pixels by "${m.input.scaling}", the others by "${input.scaling}"; combine models with the same scaling`);
+    if ((m.input.tone ?? 'none') !== (input.tone ?? 'none')) throw new Error(`${name} normalises its input's tone by "${m.input.tone ?? 'none'}", the others by "${input.tone ?? 'none'}"; combine models trained with the same --tone`);
     const fy = input.height / m.input.height;
     const fx = input.width / m.input.width;
     if (!Number.isInteger(fy) || fy !== fx) {

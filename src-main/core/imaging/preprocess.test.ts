@@ -226,3 +226,24 @@ test('zoom frames tighter: the input is brought to zoom times its size and the c
   assert.equal(odd.pixels.length, 400, 'zoomed size 22×22, centre 20×20');
   await assert.rejects(resizeToSpec(png, s, { zoom: 0.9 }), /zoom 0\.9: give a number from 1 to 2/);
 });
+
+describe('tone (equalize, median) after resizing', () => {
+  test('a dim and a bright exposure of the same picture reach the model alike; without it they differ', async () => {
+    const w = 48, h = 40;
+    const base = Buffer.alloc(w * h);
+    for (let i = 0; i < base.length; i++) base[i] = 20 + (((i % w) * 3 + Math.floor(i / w) * 5) % 90);
+    const dim = await sharp(base, { raw: { width: w, height: h, channels: 1 } }).png().toBuffer();
+    const bright = await sharp(Buffer.from(base.map((v) => v * 2 + 30)), { raw: { width: w, height: h, channels: 1 } }).png().toBuffer();
+    const eq: InputSpec = { height: 32, width: 32, channels: 3, resize: 'crop', scaling: 'scale255', tone: 'equalize' };
+    const a = await resizeToSpec(dim, eq);
+    const b = await resizeToSpec(bright, eq);
+    const meanDiff = a.pixels.reduce((s, v, i) => s + Math.abs(v - b.pixels[i]), 0) / a.pixels.length;
+    assert.ok(meanDiff < 1.5, `equalized exposures differ by ${meanDiff} levels on average (resampling rounding only)`);
+    assert.equal(Math.min(...a.pixels), 0);
+    assert.equal(Math.max(...a.pixels), 255);
+    const plain = await resizeToSpec(bright, { ...eq, tone: undefined });
+    assert.ok(plain.pixels.reduce((s, v) => s + v, 0) / plain.pixels.length > 150, 'unequalized, the bright one stays bright');
+    assert.equal(a.pixels[0], a.pixels[1]);
+    assert.equal(a.pixels[1], a.pixels[2], 'grey replicated to RGB stays grey');
+  });
+});

@@ -13,6 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { InputSpec, SourceForm } from '../../../src-shared/types.ts';
+import { applyTone } from './tone.ts';
 import { imageErrorFromSharp, inspectImage, openPixels, readImageFile, toRawPixels, type ImageHeader } from './decode.ts';
 
 /** Resampling kernels offered for resizing. */
@@ -63,7 +64,7 @@ export async function loadForModel(file: string, spec: InputSpec, opts: Preproce
 /**
  * Decodes image bytes and brings them to spec's size and channel count as 8-bit HWC pixels:
  * `stretch` ignores aspect, `letterbox` fits inside with black padding, `crop` covers and cuts
- * the centre. Colour → grey uses ITU-R 601 luma exactly as PIL `convert('L')`; grey → RGB
+ * the centre; then normalises the tone when spec.tone says so. Colour → grey uses ITU-R 601 luma exactly as PIL `convert('L')`; grey → RGB
  * replicates the channel. `opts.file` names the source in error messages.
  */
 export async function resizeToSpec(
@@ -95,8 +96,9 @@ export async function resizeToSpec(
   if (raw.width !== spec.width || raw.height !== spec.height) {
     throw new Error(`resize gave ${raw.width}×${raw.height}, expected ${spec.width}×${spec.height}`);
   }
+  const pixels = convertChannels(raw.data, raw.channels, spec.channels);
   return {
-    pixels: convertChannels(raw.data, raw.channels, spec.channels),
+    pixels: spec.tone ? applyTone(pixels, spec.tone) : pixels,
     originalWidth: original.width,
     originalHeight: original.height,
   };

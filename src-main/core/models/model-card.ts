@@ -31,7 +31,7 @@ export function renderModelCard(md: ModelMetadata): string {
     '',
     '## Model',
     `- Architecture: \`${md.architecture}\`, ${md.parameters.toLocaleString('en-US')} parameters, sigmoid output P(${md.positiveClass}).`,
-    `- Input: ${md.input.width}×${md.input.height}, ${md.input.channels} channel(s), resize \`${md.input.resize}\`, scaling \`${md.input.scaling}\`${md.input.sourceForm ? `; an image whose long side exceeds ${md.input.sourceForm.maxSide} px is first shrunk to ${md.input.sourceForm.maxSide} px and round-tripped through JPEG quality ${md.input.sourceForm.jpegQuality}, the form of the training images` : ''}.`,
+    `- Input: ${md.input.width}×${md.input.height}, ${md.input.channels} channel(s), resize \`${md.input.resize}\`, scaling \`${md.input.scaling}\`${md.input.sourceForm ? `; an image whose long side exceeds ${md.input.sourceForm.maxSide} px is first shrunk to ${md.input.sourceForm.maxSide} px and round-tripped through JPEG quality ${md.input.sourceForm.jpegQuality}, the form of the training images` : ''}${md.input.tone === 'equalize' ? '; each image\'s grey-level histogram is equalized after resizing' : md.input.tone === 'median' ? '; each image\'s exposure is normalised after resizing (a gamma curve bringing its median grey level to 128)' : ''}.`,
     `- Decision threshold: ${md.threshold.toFixed(3)} — ${md.thresholdChosenBy}.`,
     `- Weights sha256: \`${md.weightsSha256}\`; created ${md.created}.`,
     '',

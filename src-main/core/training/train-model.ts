@@ -1,6 +1,6 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import path from 'node:path';
-import type { FileFailure, InputSpec, ModelMetadata, SourceForm } from '../../../src-shared/types.ts';
+import type { FileFailure, InputSpec, ModelMetadata, SourceForm, Tone } from '../../../src-shared/types.ts';
 import { ARCHITECTURES, buildArchitecture, type ArchitectureName, type CnnOptions } from '../architectures/cnn.ts';
 import { DEFAULT_AUGMENT, validateAugment, type AugmentRanges } from '../augment/affine.ts';
 import { engineInfo } from '../engine/backend.ts';
@@ -37,6 +37,8 @@ export interface TrainRequest {
   balanceAspect?: boolean;
   /** Bring large images to the form of the training images first (see InputSpec.sourceForm); recorded in the model. */
   sourceForm?: SourceForm;
+  /** Tone-normalise each image after resizing (see InputSpec.tone); recorded in the model. */
+  tone?: Tone;
   epochs: number;
   batchSize: number;
   learningRate: number;
@@ -78,7 +80,7 @@ export async function trainAndSave(req: TrainRequest): Promise<{ metadata: Model
   const tm: TransferModel | null = req.transfer ? await buildTransferModel({ ...req.transfer, resize: req.resize ?? 'crop', seed: req.seed, modelsDir: req.modelsDir }, log) : null;
   const data = await loadTrainingData({
     dataRoot: req.dataRoot, seed: req.seed, holdoutFraction: req.holdoutFraction, maxPerClass: req.maxPerClass, excludeNear: req.excludeNear, excludeNearSelection: req.excludeNearSelection, log, ...(req.balanceAspect ? { balance: 'aspect' as const } : {}),
-    input: { ...(tm?.input ?? { height: req.inputSize ?? 128, width: req.inputSize ?? 128, channels: 1, resize: req.resize ?? 'crop', scaling: 'scale255' }), ...(req.sourceForm ? { sourceForm: req.sourceForm } : {}) },
+    input: { ...(tm?.input ?? { height: req.inputSize ?? 128, width: req.inputSize ?? 128, channels: 1, resize: req.resize ?? 'crop', scaling: 'scale255' }), ...(req.sourceForm ? { sourceForm: req.sourceForm } : {}), ...(req.tone ? { tone: req.tone } : {}) },
   });
   // An .npz sets its own size; the recorded input keeps the source form asked for either way.
   const input: InputSpec = req.sourceForm ? { ...data.input, sourceForm: req.sourceForm } : data.input;

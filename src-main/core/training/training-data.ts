@@ -3,9 +3,10 @@
 // training image with the same content as a test image is refused); an .npz's test_* arrays are ignored.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { FileFailure, FormSignal, InputSpec } from '../../../src-shared/types.ts';
+import type { FileFailure, FormSignal, InputSpec, Tone } from '../../../src-shared/types.ts';
 import { describeFormSignal, readFileForms, signalsOfForms } from '../dataset/form-signals.ts';
 import { aspectBalance, type AspectBalance } from './balance-weights.ts';
+import { applyTone } from '../imaging/tone.ts';
 import { scanDataset, type DatasetItem } from '../dataset/scan.ts';
 import { stratifiedSplit } from '../dataset/split.ts';
 import { loadImages } from './load-images.ts';
@@ -108,16 +109,24 @@ async function fromNpz(req: TrainingDataRequest): Promise<TrainingData> {
   }
   if (!excludeNear.length && !sets.length) req.log('note: no --exclude-near folder given, so nothing keeps images you evaluate on elsewhere out of this .npz');
   const d = await loadNpzTrainingData(req.dataRoot, { excludeNear: [...excludeNear, ...sets], log: req.log });
-  const fit = capPixels(d.fit, req.maxPerClass, req.seed);
+  const tone = req.input.tone;
+  const eq = (p: LabelledPixels) => (tone ? toneArrays(p, tone) : p);
+  const fit = eq(capPixels(d.fit, req.maxPerClass, req.seed));
   return {
-    input: d.input,
+    input: tone ? { ...d.input, tone } : d.input,
     fit,
-    selection: d.selection,
+    selection: eq(d.selection),
     counts: { 'fit (train_* arrays)': countByClass(fit.labels), 'selection (val_* arrays)': countByClass(d.selection.labels) },
     failures: d.failures,
     selectionName: 'the val_* arrays of the .npz',
     notes: { excludedNear: d.excluded },
   };
+}
+
+/** An .npz part with every image tone-normalised (its arrays hold 8-bit levels / 255), as resizeToSpec does for files. */
+function toneArrays(part: LabelledPixels, tone: Tone): LabelledPixels {
+  const pixels = part.pixels.map((px) => Float32Array.from(applyTone(Uint8Array.from(px, (v) => Math.round(v * 255)), tone), (v) => v / 255));
+  return { ...part, pixels };
 }
 
 /** Throws, naming the folder, when `dir` is itself a test split (named test or test-dev). */
