@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import sharp from 'sharp';
 import { tempDir } from '../test-support.ts';
-import { describeFormSignal, FORM_SIGNAL_FLAG, formSignals, formSignalsOf, readFileForms, type FileForm } from './form-signals.ts';
+import { describeFormSignal, FORM_SIGNAL_FLAG, formSignals, readFileForms, signalsOfForms, type FileForm } from './form-signals.ts';
 
 const tmp = tempDir('cxr-form-');
 after(() => tmp.cleanup());
@@ -98,7 +98,7 @@ test('readFileForms reads headers of labelled files and leaves out unlabelled an
   assert.deepEqual(forms[1], { path: rgb, split: 'all', label: 'PNEUMONIA', width: 40, height: 10, channels: 3, bytes: 123 });
 });
 
-test('formSignalsOf judges a set of files as a whole, whatever splits they came from, or says it has too few', async () => {
+test('signalsOfForms judges a set of files as a whole, whatever splits they came from, or says it has too few', async () => {
   const dir = path.join(tmp.dir, 'whole');
   await mkdir(dir, { recursive: true });
   const items = [];
@@ -108,7 +108,8 @@ test('formSignalsOf judges a set of files as a whole, whatever splits they came 
     await sharp(Buffer.alloc(width * 20, 9), { raw: { width, height: 20, channels: 1 } }).toColourspace('b-w').png().toFile(file);
     items.push({ path: file, split: i % 2 ? 'train' : 'val', label: i < 5 ? 'NORMAL' : 'PNEUMONIA' });
   }
-  const signals = await formSignalsOf(items);
+  const forms = await readFileForms(items);
+  const signals = signalsOfForms(forms);
   assert.equal(signals?.find((s) => s.trait === 'aspect ratio')?.separation, 1);
-  assert.equal(await formSignalsOf(items.slice(1, 9)), undefined, 'four images of each class are too few');
+  assert.equal(signalsOfForms(forms.slice(1, 9)), undefined, 'four images of each class are too few');
 });

@@ -108,13 +108,9 @@ export function formSignals(forms: readonly FileForm[], positive = 'PNEUMONIA'):
 
 /**
  * The form signals of one set of labelled files taken as a whole (a training run's fit images, an evaluated
- * folder), or undefined when it has too few images of either class to judge.
+ * folder), from headers read by readFileForms whatever splits they came from; undefined when it has too few
+ * images of either class to judge.
  */
-export async function formSignalsOf(items: ReadonlyArray<{ path: string; label: string | null; bytes?: number }>, positive?: string): Promise<FormSignal[] | undefined> {
-  return signalsOfForms(await readFileForms(items.map((it) => ({ ...it, split: null }))), positive);
-}
-
-/** formSignalsOf for headers already read (by readFileForms), whatever splits they came from. */
 export function signalsOfForms(forms: readonly FileForm[], positive?: string): FormSignal[] | undefined {
   return formSignals(forms.map((f) => ({ ...f, split: 'all' })), positive)[0]?.signals;
 }

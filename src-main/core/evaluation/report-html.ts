@@ -1,6 +1,6 @@
 /** A self-contained `report.html`: inline SVG charts, no scripts, no external resources, strict CSP. */
 import { FORM_SIGNAL_FLAG, formatTraitValue, traitVisibility } from '../dataset/form-signals.ts';
-import type { HeldFixedAuc, MetricWithCI } from '../../../src-shared/types.ts';
+import type { FormTrait, MetricWithCI } from '../../../src-shared/types.ts';
 import { renderSvg, reportChartSpecs } from './report-charts.ts';
 import type { CaseResult, Cell, EvaluationReport } from './report.ts';
 
@@ -92,8 +92,8 @@ function formSection(r: EvaluationReport): string {
   if (!r.formSignals.length) return '';
   const [neg, pos] = [r.model.negativeClass, r.model.positiveClass];
   const held = new Map(r.heldFixed.map((h) => [h.trait, h]));
-  const heldCell = (trait: string) => {
-    const h = held.get(trait as HeldFixedAuc['trait']);
+  const heldCell = (trait: FormTrait) => {
+    const h = held.get(trait);
     if (!h) return '';
     return h.auc === null ? `too few pairs (${h.pairs})` : `${num(h.auc)} (${h.bins} bins, ${Math.round(100 * h.pairShare)} % of pairs)`;
   };

@@ -22,8 +22,7 @@ export function applyTone(pixels: Uint8Array, tone: Tone): Uint8Array {
  */
 export function equalizeHistogram(pixels: Uint8Array): Uint8Array {
   const n = pixels.length;
-  const hist = new Uint32Array(256);
-  for (let i = 0; i < n; i++) hist[pixels[i]]++;
+  const hist = histogram(pixels);
   let cdfMin = 0;
   for (let v = 0; v < 256; v++) if (hist[v]) { cdfMin = hist[v]; break; }
   if (n === 0 || cdfMin === n) return pixels.slice();
@@ -33,9 +32,7 @@ export function equalizeHistogram(pixels: Uint8Array): Uint8Array {
     cdf += hist[v];
     map[v] = Math.round((255 * Math.max(0, cdf - cdfMin)) / (n - cdfMin));
   }
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = map[pixels[i]];
-  return out;
+  return mapLevels(pixels, map);
 }
 
 /** Bounds on the gamma exponent, so a nearly black or white image is not stretched without limit. */
@@ -46,8 +43,7 @@ export const TONE_GAMMA_RANGE: readonly [number, number] = [0.25, 4];
  * TONE_GAMMA_RANGE). Black stays black and white stays white; an image whose median is 0 or 255 is left as it is.
  */
 export function medianToMidGrey(pixels: Uint8Array): Uint8Array {
-  const hist = new Uint32Array(256);
-  for (let i = 0; i < pixels.length; i++) hist[pixels[i]]++;
+  const hist = histogram(pixels);
   let median = 0;
   for (let v = 0, c = 0; v < 256; v++) {
     c += hist[v];
@@ -55,7 +51,17 @@ export function medianToMidGrey(pixels: Uint8Array): Uint8Array {
   }
   if (median <= 0 || median >= 255) return pixels.slice();
   const gamma = Math.min(TONE_GAMMA_RANGE[1], Math.max(TONE_GAMMA_RANGE[0], Math.log(128 / 255) / Math.log(median / 255)));
-  const map = Uint8Array.from({ length: 256 }, (_, v) => Math.round(255 * (v / 255) ** gamma));
+  return mapLevels(pixels, Uint8Array.from({ length: 256 }, (_, v) => Math.round(255 * (v / 255) ** gamma)));
+}
+
+function histogram(pixels: Uint8Array): Uint32Array {
+  const hist = new Uint32Array(256);
+  for (let i = 0; i < pixels.length; i++) hist[pixels[i]]++;
+  return hist;
+}
+
+/** A new array with each grey level replaced through the 256-entry table `map`. */
+function mapLevels(pixels: Uint8Array, map: Uint8Array): Uint8Array {
   const out = new Uint8Array(pixels.length);
   for (let i = 0; i < pixels.length; i++) out[i] = map[pixels[i]];
   return out;
