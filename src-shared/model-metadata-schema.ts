@@ -44,7 +44,7 @@ export const modelMetadataSchema = z.object({
       formSignals: z
         .array(
           z.object({
-            trait: z.enum(['file size', 'width', 'height', 'aspect ratio', 'colour channels']),
+            trait: z.enum(['file size', 'width', 'height', 'aspect ratio', 'colour channels', 'mean grey level', 'grey-level spread']),
             auc: z.number(),
             separation: z.number(),
             higherIn: z.string().nullable(),

@@ -168,7 +168,7 @@ export interface TrainingSummary {
 }
 
 /** A property of an image file that is not its content. */
-export type FormTrait = 'file size' | 'width' | 'height' | 'aspect ratio' | 'colour channels';
+export type FormTrait = 'file size' | 'width' | 'height' | 'aspect ratio' | 'colour channels' | 'mean grey level' | 'grey-level spread';
 
 /** How well one trait alone separates two classes. */
 export interface FormSignal {

@@ -34,6 +34,18 @@ test('cxr dataset names the form signals a model could learn as shortcuts', { sk
   assert.match(r.stdout, /^    ! aspect ratio alone separates NORMAL from PNEUMONIA with AUC 0\.95 \(median 1\.22 vs 1\.50\): the centre crop \(`crop`\) hides most of it/m);
 });
 
+test('cxr dataset --tone adds each class\'s brightness and contrast as a model sees the image', { skip: data.skip }, async () => {
+  const r = await cxr(['dataset', path.join(data.dir, 'val'), '--no-hash', '--tone']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /reading grey levels: 16\/16/);
+  // val/'s NORMAL originals are the brighter ones (unlike train/), and have the wider spread of grey levels.
+  assert.match(r.stdout, /^  all \(8 NORMAL \/ 8 PNEUMONIA\): .*colour channels 0\.50, mean grey level 0\.58, grey-level spread 0\.91 !$/m);
+  assert.match(r.stdout, /^    ! grey-level spread alone separates NORMAL from PNEUMONIA with AUC 0\.91 \(median 48\.0 vs 33\.1\): brightness and contrast come from the machine and exposure as well as from disease; a model sees them unless its input is tone-normalised \(`cxr train --tone`\)$/m);
+  const plain = await cxr(['dataset', path.join(data.dir, 'val'), '--no-hash', '--json']);
+  const traits = JSON.parse(plain.stdout).formSignals[0].signals.map((s: { trait: string }) => s.trait);
+  assert.deepEqual(traits, ['file size', 'width', 'height', 'aspect ratio', 'colour channels'], 'without --tone only headers are read');
+});
+
 test('cxr dataset on a missing folder says so', async () => {
   const r = await cxr(['dataset', '/no/such/folder', '--no-hash']);
   assert.notEqual(r.code, 0);

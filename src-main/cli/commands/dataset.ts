@@ -7,19 +7,23 @@ import { scanDataset } from '../../core/dataset/scan.ts';
 
 export const datasetCommand: Command = {
   name: 'dataset',
-  usage: `usage: cxr dataset <folder> [--no-hash] [--json]
+  usage: `usage: cxr dataset <folder> [--no-hash] [--tone] [--json]
 
 Understands split/class/* (train, val, test, test-dev), class/* and flat folders.
 Duplicates are found by content (sha256); copies across splits are flagged as leaks.
 Form signals: for each labelled split, how well file size, width, height, aspect ratio and
 colour channels alone separate the classes (AUC; 0.5 = none). A flagged trait is a shortcut a
-model may learn instead of the lungs: in Kermany's data the aspect ratio survives resizing.`,
+model may learn instead of the lungs: in Kermany's data the aspect ratio survives resizing.
+--tone also decodes every image (slower) and adds its mean grey level and grey-level spread, as a
+model sees the image (224 px grey centre crop): brightness and contrast that differ by class may be
+exposure or machine rather than disease (see cxr train --tone).`,
   async run(argv, io) {
-    const { values, positionals } = parse(argv, { 'no-hash': { type: 'boolean' }, json: { type: 'boolean' } });
+    const { values, positionals } = parse(argv, { 'no-hash': { type: 'boolean' }, tone: { type: 'boolean' }, json: { type: 'boolean' } });
     if (positionals.length !== 1) throw new UsageError('name exactly one folder');
     const bar = progressBar(io, values['no-hash'] ? 'sizing' : 'hashing');
     const scan = await scanDataset(path.resolve(positionals[0]), { hash: !values['no-hash'], onProgress: (d, t) => bar.update(d, t) });
-    const signals = formSignals(await readFileForms(scan.items));
+    const toneBar = values.tone ? progressBar(io, 'reading grey levels') : undefined;
+    const signals = formSignals(await readFileForms(scan.items, { tone: !!values.tone, onProgress: toneBar && ((d, t) => toneBar.update(d, t)) }));
     if (values.json) {
       io.out(JSON.stringify({ ...scan, items: undefined, files: scan.items.length, formSignals: signals }, null, 2));
       return scan.unreadable.length ? 2 : 0;

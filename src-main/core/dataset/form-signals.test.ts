@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import sharp from 'sharp';
 import { tempDir } from '../test-support.ts';
-import { describeFormSignal, FORM_SIGNAL_FLAG, formSignals, readFileForms, signalsOfForms, type FileForm } from './form-signals.ts';
+import { describeFormSignal, FORM_SIGNAL_FLAG, formSignals, readFileForms, signalsOfForms, traitVisibility, type FileForm } from './form-signals.ts';
 
 const tmp = tempDir('cxr-form-');
 after(() => tmp.cleanup());
@@ -112,4 +112,33 @@ test('signalsOfForms judges a set of files as a whole, whatever splits they came
   const signals = signalsOfForms(forms);
   assert.equal(signals?.find((s) => s.trait === 'aspect ratio')?.separation, 1);
   assert.equal(signalsOfForms(forms.slice(1, 9)), undefined, 'four images of each class are too few');
+});
+
+test('with the tone read, the mean grey level and grey-level spread of the model-size crop are judged too', async () => {
+  const dir = path.join(tmp.dir, 'tone');
+  await mkdir(dir, { recursive: true });
+  const items = [];
+  for (let i = 0; i < 10; i++) {
+    const file = path.join(dir, `${i}.png`);
+    // NORMAL: dark, a hard-edged half; PNEUMONIA: brighter, flatter.
+    const px = Buffer.alloc(40 * 30);
+    for (let j = 0; j < px.length; j++) px[j] = i < 5 ? ((j % 40) < 20 ? 20 : 120) + i : 140 + (j % 7) + i;
+    await sharp(px, { raw: { width: 40, height: 30, channels: 1 } }).toColourspace('b-w').png().toFile(file);
+    items.push({ path: file, split: 'train', label: i < 5 ? 'NORMAL' : 'PNEUMONIA' });
+  }
+  const progress: number[] = [];
+  const forms = await readFileForms(items, { tone: true, onProgress: (d) => progress.push(d) });
+  assert.equal(progress.at(-1), 10);
+  assert.ok(forms[0].meanGrey! > 60 && forms[0].meanGrey! < 80, String(forms[0].meanGrey));
+  assert.ok(forms[0].greySpread! > 40 && forms[9].greySpread! < 5, `${forms[0].greySpread} ${forms[9].greySpread}`);
+  const [train] = formSignals(forms);
+  const mean = train.signals.find((s) => s.trait === 'mean grey level')!;
+  const spread = train.signals.find((s) => s.trait === 'grey-level spread')!;
+  assert.deepEqual([mean.separation, mean.higherIn, mean.flagged], [1, 'PNEUMONIA', true]);
+  assert.deepEqual([spread.separation, spread.higherIn], [1, 'NORMAL']);
+  assert.match(describeFormSignal(mean), /^mean grey level alone separates NORMAL from PNEUMONIA with AUC 1\.00 \(median \d+\.\d vs \d+\.\d\): brightness and contrast come from the machine and exposure as well as from disease/);
+  assert.match(describeFormSignal(mean, { resize: 'crop', channels: 1, tone: 'median' }), /this model's tone normalisation hides it/);
+  assert.equal(traitVisibility('grey-level spread', { resize: 'crop', channels: 1, tone: 'median' }), 'partly');
+  assert.equal(traitVisibility('grey-level spread', { resize: 'crop', channels: 1 }), 'yes');
+  assert.equal(formSignals(await readFileForms(items)).at(0)!.signals.length, 5, 'headers only: no tone traits');
 });

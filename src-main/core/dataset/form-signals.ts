@@ -4,12 +4,16 @@
  * (AUC of the trait as a score; 0.5 = no signal). In Kermany's data NORMAL files are larger and of
  * higher resolution, and PNEUMONIA images are wider: resizing hides size and resolution from a model,
  * but not all of the aspect ratio, which reaches it as framing (crop), squeeze (stretch) or padding (letterbox).
- * Only headers are read (sharp metadata), never whole images.
+ * Only headers are read (sharp metadata), unless the tone is asked for: then each image is also decoded and
+ * brought to a 224 px grey centre crop (as a model sees it) for its mean grey level and grey-level spread
+ * (standard deviation), which differ with the machine and exposure as well as with disease.
  */
 import { stat } from 'node:fs/promises';
 import sharp from 'sharp';
-import type { FormSignal, FormSignalReport, FormTrait } from '../../../src-shared/types.ts';
+import type { FormSignal, FormSignalReport, FormTrait, Tone } from '../../../src-shared/types.ts';
 import { auc } from '../evaluation/metrics.ts';
+import { readImageFile } from '../imaging/decode.ts';
+import { resizeToSpec } from '../imaging/preprocess.ts';
 
 /** A trait separating the classes at least this well (AUC or 1 − AUC) is flagged. */
 export const FORM_SIGNAL_FLAG = 0.75;
@@ -26,9 +30,13 @@ export interface FileForm {
   width: number;
   height: number;
   channels: number;
+  /** With the tone read: mean and standard deviation of the grey levels (0–255) of the 224 px centre crop. */
+  meanGrey?: number;
+  greySpread?: number;
 }
 
 const TRAITS: readonly FormTrait[] = ['file size', 'width', 'height', 'aspect ratio', 'colour channels'];
+const TONE_TRAITS: readonly FormTrait[] = ['mean grey level', 'grey-level spread'];
 
 /** The value of one trait for one file (the aspect ratio is width / height). */
 export function traitValue(trait: FormTrait, f: FileForm): number {
@@ -38,14 +46,21 @@ export function traitValue(trait: FormTrait, f: FileForm): number {
     case 'height': return f.height;
     case 'aspect ratio': return f.width / f.height;
     case 'colour channels': return f.channels;
+    case 'mean grey level': return f.meanGrey ?? NaN;
+    case 'grey-level spread': return f.greySpread ?? NaN;
   }
 }
 
 /**
- * Reads the header (size, dimensions, channels) of each labelled file. Files whose header cannot be read
- * are left out: the dataset scan reports them.
+ * Reads the header (size, dimensions, channels) of each labelled file, and with `tone` its grey levels too.
+ * Files that cannot be read are left out: the dataset scan reports them.
  */
-export async function readFileForms(items: ReadonlyArray<{ path: string; split: string | null; label: string | null; bytes?: number }>, concurrency = 8): Promise<FileForm[]> {
+export async function readFileForms(
+  items: ReadonlyArray<{ path: string; split: string | null; label: string | null; bytes?: number }>,
+  opts: { concurrency?: number; tone?: boolean; onProgress?: (done: number, total: number) => void } = {},
+): Promise<FileForm[]> {
+  const concurrency = opts.concurrency ?? 8;
+  let done = 0;
   const labelled = items.filter((it) => it.label != null);
   const out: Array<FileForm | null> = new Array(labelled.length).fill(null);
   let next = 0;
@@ -57,19 +72,30 @@ export async function readFileForms(items: ReadonlyArray<{ path: string; split: 
         const m = await sharp(it.path, { failOn: 'none' }).metadata();
         if (!m.width || !m.height) continue;
         const bytes = it.bytes ?? (await stat(it.path)).size;
-        out[i] = { path: it.path, split: it.split ?? 'all', label: it.label!, bytes, width: m.width, height: m.height, channels: m.channels ?? 1 };
+        out[i] = { path: it.path, split: it.split ?? 'all', label: it.label!, bytes, width: m.width, height: m.height, channels: m.channels ?? 1, ...(opts.tone ? await readTone(it.path) : {}) };
       } catch {
         // unreadable: the scan lists it
       }
+      opts.onProgress?.(++done, labelled.length);
     }
   }
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
   return out.filter((f): f is FileForm => f !== null);
 }
 
+/** Mean and standard deviation of the grey levels of a file's 224 px grey centre crop. */
+async function readTone(file: string): Promise<{ meanGrey: number; greySpread: number }> {
+  const { pixels } = await resizeToSpec(await readImageFile(file), { height: 224, width: 224, channels: 1, resize: 'crop', scaling: 'raw' }, { file });
+  let sum = 0;
+  let squares = 0;
+  for (const v of pixels) { sum += v; squares += v * v; }
+  const mean = sum / pixels.length;
+  return { meanGrey: mean, greySpread: Math.sqrt(Math.max(0, squares / pixels.length - mean * mean)) };
+}
+
 /**
  * For each split with exactly two labels and at least FORM_SIGNAL_MIN_PER_CLASS files in each, how well
- * each trait alone separates them. `positive` names the class scored as 1 (default: PNEUMONIA when
+ * each trait alone separates them (the two tone traits too when every file's tone was read). `positive` names the class scored as 1 (default: PNEUMONIA when
  * present, else the second label in sort order).
  */
 export function formSignals(forms: readonly FileForm[], positive = 'PNEUMONIA'): FormSignalReport[] {
@@ -88,7 +114,8 @@ export function formSignals(forms: readonly FileForm[], positive = 'PNEUMONIA'):
     const counts = { [neg]: rows.filter((r) => r.label === neg).length, [pos]: rows.filter((r) => r.label === pos).length };
     if (Math.min(counts[neg], counts[pos]) < FORM_SIGNAL_MIN_PER_CLASS) continue;
     const y = rows.map((r) => (r.label === pos ? 1 : 0));
-    const signals: FormSignal[] = TRAITS.map((trait) => {
+    const traits = rows.every((r) => r.meanGrey !== undefined && r.greySpread !== undefined) ? [...TRAITS, ...TONE_TRAITS] : TRAITS;
+    const signals: FormSignal[] = traits.map((trait) => {
       const v = rows.map((r) => traitValue(trait, r));
       const a = auc(y, v);
       const separation = Math.max(a, 1 - a);
@@ -119,7 +146,7 @@ export function signalsOfForms(forms: readonly FileForm[], positive?: string): F
  * One sentence on a flagged trait for a model card or a log: how well it separates the classes and whether
  * a model with this resize mode and channel count can see it.
  */
-export function describeFormSignal(s: FormSignal, input?: { resize: string; channels: number }): string {
+export function describeFormSignal(s: FormSignal, input?: { resize: string; channels: number; tone?: Tone }): string {
   const [a, b] = Object.keys(s.medians);
   const head = `${s.trait} alone separates ${a} from ${b} with AUC ${s.separation.toFixed(2)} (median ${formatTraitValue(s.trait, s.medians[a])} vs ${formatTraitValue(s.trait, s.medians[b])})`;
   return `${head}: ${visibility(s.trait, input)}`;
@@ -128,17 +155,24 @@ export function describeFormSignal(s: FormSignal, input?: { resize: string; chan
 /** A trait's value as people read it: the aspect ratio to 2 decimals, file size in KiB, pixels and channels whole. */
 export function formatTraitValue(trait: FormTrait, v: number): string {
   if (!Number.isFinite(v)) return 'n/a';
+  if (trait === 'mean grey level' || trait === 'grey-level spread') return v.toFixed(1);
   return trait === 'aspect ratio' ? v.toFixed(2) : trait === 'file size' ? `${Math.round(v / 1024)} KiB` : String(Math.round(v));
 }
 
-/** Whether a model with this input can see a trait: `no` (resizing hides it), `partly` (crop) or `yes`. */
-export function traitVisibility(trait: FormTrait, input: { resize: string; channels: number }): 'no' | 'partly' | 'yes' {
+/** Whether a model with this input can see a trait: `no` (resizing or tone normalisation hides it), `partly` or `yes`. */
+export function traitVisibility(trait: FormTrait, input: { resize: string; channels: number; tone?: Tone }): 'no' | 'partly' | 'yes' {
+  if (trait === 'mean grey level') return input.tone ? 'no' : 'yes';
+  if (trait === 'grey-level spread') return input.tone === 'equalize' ? 'no' : input.tone === 'median' ? 'partly' : 'yes';
   if (trait === 'aspect ratio') return input.resize === 'crop' ? 'partly' : 'yes';
   if (trait === 'colour channels') return input.channels === 1 ? 'no' : 'partly';
   return 'no';
 }
 
-function visibility(trait: FormTrait, input?: { resize: string; channels: number }): string {
+function visibility(trait: FormTrait, input?: { resize: string; channels: number; tone?: Tone }): string {
+  if (trait === 'mean grey level' || trait === 'grey-level spread') {
+    if (input && traitVisibility(trait, input) === 'no') return 'this model\'s tone normalisation hides it';
+    return 'brightness and contrast come from the machine and exposure as well as from disease; a model sees them unless its input is tone-normalised (`cxr train --tone`)';
+  }
   if (trait === 'aspect ratio') {
     if (input?.resize === 'stretch') return 'resizing does not hide it: the model sees it as a horizontal squeeze (`stretch`) and can learn it as a shortcut';
     if (input?.resize === 'letterbox') return 'resizing does not hide it: the model sees it as the size of the black bars (`letterbox`) and can learn it as a shortcut';
