@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { FormSignal } from '../../../src-shared/types.ts';
 import type { FileForm } from '../dataset/form-signals.ts';
-import { describeHeldFixed, heldFixedAucs, quantileBins, stratifiedAuc } from './held-fixed.ts';
+import { describeHeldFixed, heldFixedAucs, stratifiedAuc } from './held-fixed.ts';
+import { quantileBins } from './quantile-bins.ts';
 
 test('stratified AUC counts only positive–negative pairs in the same stratum, ties one half', () => {
   // stratum 0: p 0.9 vs n 0.5 (win), p 0.9 vs n 0.9 (tie); stratum 1: p 0.2 vs n 0.4 (loss). Cross pairs ignored.
@@ -15,8 +16,8 @@ test('stratified AUC counts only positive–negative pairs in the same stratum, 
 });
 
 test('quantile bins keep equal values together, so a two-valued property gets two bins', () => {
-  assert.deepEqual(quantileBins([1, 1, 1, 3, 3, 3], 6), [0, 0, 0, 1, 1, 1]);
-  assert.deepEqual(quantileBins([4, 1, 2, 3], 2), [1, 0, 0, 1]);
+  assert.deepEqual(quantileBins([1, 1, 1, 3, 3, 3], 6), { bin: [0, 0, 0, 1, 1, 1], upTo: [3, Infinity] });
+  assert.deepEqual(quantileBins([4, 1, 2, 3], 2), { bin: [1, 0, 0, 1], upTo: [3, Infinity] });
 });
 
 const form = (path: string, width: number): FileForm => ({ path, split: 'all', label: '', bytes: 1000, width, height: 100, channels: 1 });

@@ -7,6 +7,7 @@
  */
 import type { FormSignal, FormTrait, HeldFixedAuc } from '../../../src-shared/types.ts';
 import { traitValue, type FileForm } from '../dataset/form-signals.ts';
+import { quantileBins } from './quantile-bins.ts';
 
 /** Quantile bins a property is cut into when it is held fixed. */
 export const HELD_FIXED_BINS = 6;
@@ -37,17 +38,6 @@ export function stratifiedAuc(labels: ArrayLike<number>, scores: ArrayLike<numbe
 }
 
 /**
- * The bin (0 … bins − 1) of each value among `bins` quantile bins; equal values always share a bin, so a property
- * with few distinct values (colour channels) gets fewer bins.
- */
-export function quantileBins(values: readonly number[], bins = HELD_FIXED_BINS): number[] {
-  const sorted = [...values].sort((a, b) => a - b);
-  const cuts = Array.from({ length: bins - 1 }, (_, b) => sorted[Math.floor(((b + 1) * sorted.length) / bins)]);
-  const edges = [...new Set(cuts)].filter((e) => e > sorted[0]);
-  return values.map((v) => edges.filter((e) => v >= e).length);
-}
-
-/**
  * For each flagged form signal, the model's AUC on this folder with that property held fixed. `forms` are the
  * files' headers (readFileForms); a case without one is left out of that check.
  */
@@ -59,11 +49,11 @@ export function heldFixedAucs(
 ): HeldFixedAuc[] {
   const byPath = new Map(forms.map((f) => [f.path, f]));
   const known = cases.filter((c) => byPath.has(c.path));
-  return signals.filter((s) => s.flagged).map((s) => heldFixed(s.trait, known, (c) => traitValue(s.trait, byPath.get(c.path)!), bins));
+  return signals.filter((s) => s.flagged).map((s) => heldFixed(s.trait, known, known.map((c) => traitValue(s.trait, byPath.get(c.path)!)), bins));
 }
 
-function heldFixed(trait: FormTrait, cases: ReadonlyArray<{ label: number; probability: number; path: string }>, value: (c: { path: string }) => number, bins: number): HeldFixedAuc {
-  const strata = quantileBins(cases.map(value), bins);
+function heldFixed(trait: FormTrait, cases: ReadonlyArray<{ label: number; probability: number }>, values: number[], bins: number): HeldFixedAuc {
+  const strata = quantileBins(values, bins).bin;
   const r = stratifiedAuc(cases.map((c) => c.label), cases.map((c) => c.probability), strata);
   return {
     trait,

@@ -5,6 +5,7 @@
  * Confounder balancing by reweighting, as in propensity weighting; see dataset/form-signals.ts for the audit.
  */
 import type { FileForm } from '../dataset/form-signals.ts';
+import { quantileBins } from '../evaluation/quantile-bins.ts';
 
 /** The cap on a weight, as a multiple of the mean weight. */
 export const BALANCE_MAX_WEIGHT = 10;
@@ -34,11 +35,8 @@ export function balanceWeights(values: readonly number[], labels: readonly numbe
   if (values.length !== labels.length) throw new Error('balance: values and labels differ in length');
   if (!(bins >= 1 && Number.isInteger(bins))) throw new Error(`balance: bins must be a positive integer (got ${bins})`);
   const n = values.length;
-  const sorted = [...values].sort((a, b) => a - b);
-  const edges = Array.from({ length: bins }, (_, b) => (b === bins - 1 ? Infinity : sorted[Math.floor(((b + 1) * n) / bins)]));
-  const binOf = (v: number) => edges.findIndex((e) => v < e || e === Infinity);
-  const counts = edges.map((): [number, number] => [0, 0]);
-  const which = values.map(binOf);
+  const { bin: which, upTo } = quantileBins(values, bins);
+  const counts = upTo.map((): [number, number] => [0, 0]);
   which.forEach((b, i) => counts[b][labels[i] === 1 ? 1 : 0]++);
   let weights = which.map((b, i) => {
     const [c0, c1] = counts[b];
@@ -54,7 +52,7 @@ export function balanceWeights(values: readonly number[], labels: readonly numbe
   weights = weights.map((w) => Math.min(w, maxWeight));
   return {
     weights,
-    bins: edges.map((upTo, b) => ({ upTo, counts: counts[b] })).filter((b) => b.counts[0] + b.counts[1] > 0),
+    bins: upTo.map((u, b) => ({ upTo: u, counts: counts[b] })),
     zeroWeight,
     clipped,
   };
