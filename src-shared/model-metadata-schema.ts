@@ -8,7 +8,8 @@ const inputSpec = z.object({
   scaling: z.enum(['scale255', 'raw', 'samplewise', 'imagenet']),
   sourceForm: z.object({ maxSide: z.number().int().min(16).max(16384), jpegQuality: z.number().int().min(1).max(100) }).strict().optional(),
   tone: z.enum(['equalize', 'median']).optional(),
-});
+  toneByChannel: z.array(z.enum(['none', 'equalize', 'median'])).min(1).max(3).optional(),
+}).refine((s) => !s.toneByChannel || (s.toneByChannel.length === s.channels && !s.tone), { message: 'input.toneByChannel needs one tone per channel, and no input.tone beside it' });
 
 const metricWithCI = z.object({ value: z.number(), ci95: z.tuple([z.number(), z.number()]) });
 
@@ -102,7 +103,8 @@ export const modelMetadataSchema = z.object({
     .optional(),
   weightStorage: z
     .object({
-      dtype: z.enum(['float32', 'uint8', 'uint16']),
+      dtype: z.enum(['float32', 'uint8', 'uint16', 'mixed']),
+      uint16Tensors: z.number().int().nonnegative().optional(),
       quantizedTensors: z.number().int().nonnegative().optional(),
       weightBytes: z.number().int().nonnegative().optional(),
       maxAbsError: z.number().nonnegative().optional(),

@@ -50,10 +50,19 @@ export interface InputSpec {
    * Absent: pixels as decoded.
    */
   tone?: Tone;
+  /**
+   * Set instead of `tone` on an ensemble whose members normalise tone differently (`cxr ensemble`): every
+   * channel holds the grey image (ITU-R 601 luma), channel c normalised by `toneByChannel[c]`; its length is
+   * `channels`. Each member reads the channel of its own tone.
+   */
+  toneByChannel?: ChannelTone[];
 }
 
 /** How a model's input is tone-normalised (see InputSpec.tone). */
 export type Tone = 'equalize' | 'median';
+
+/** The tone of one input channel (see InputSpec.toneByChannel); `none`: grey levels as decoded. */
+export type ChannelTone = Tone | 'none';
 
 /** The form a model's training images had (see InputSpec.sourceForm). */
 export interface SourceForm {
@@ -111,7 +120,10 @@ export interface ModelMetadata {
 
 /** Storage of a model's kernels; filled in by the model store when it saves the model. */
 export interface WeightStorageRecord {
-  dtype: 'float32' | 'uint8' | 'uint16';
+  /** `mixed`: 8-bit kernels, and 16-bit ones where 8 bits would lose too much (see quantize-weights.ts). */
+  dtype: 'float32' | 'uint8' | 'uint16' | 'mixed';
+  /** With `mixed`: how many kernels are 16-bit. */
+  uint16Tensors?: number;
   /** Kernels stored as integers, the size of weights.bin in bytes, and the largest change of any weight. */
   quantizedTensors?: number;
   weightBytes?: number;

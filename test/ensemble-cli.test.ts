@@ -126,7 +126,7 @@ test('train on a PneumoniaMNIST subset, combine it with a 56 px model, classify 
   assert.match(requant.stderr, /already stored as uint8; quantise the float32 model it came from/);
   const badWeights = await cxr(['ensemble', 'tiny56', 'p28', '--id', 'x', '--weights', 'int4'], env);
   assert.equal(badWeights.code, 1);
-  assert.match(badWeights.stderr, /--weights must be float32, uint8 or uint16 \(got "int4"\)/);
+  assert.match(badWeights.stderr, /--weights must be float32, uint8, uint16 or mixed \(got "int4"\)/);
 
   // --source-form: full-resolution originals (val/) are first brought to the training images' form (≤ 512 px, JPEG q90).
   const sf = await cxr(['ensemble', 'tiny56', 'p28', '--id', 'ens-sf', '--source-form', '512:90'], env);
@@ -154,4 +154,31 @@ test('train on a PneumoniaMNIST subset, combine it with a 56 px model, classify 
   const twice = await cxr(['ensemble', 'p28', 'p28', '--id', 'dup'], env);
   assert.equal(twice.code, 1);
   assert.match(twice.stderr, /the same model is named twice/);
+});
+
+test('members trained with different --tone each get their own channel; mixed 8/16-bit storage; classify and export', { skip: data.skip }, async () => {
+  // Needs tiny56 and p28 from the test above (same CXR_HOME).
+  const small = ['--epochs', '1', '--seed', '7', '--workers', '1'];
+  const t = await cxr(['train', data.dir, '--id', 'tiny56e', '--max-per-class', '12', '--input-size', '56', '--tone', 'equalize', ...small], env);
+  assert.equal(t.code, 0, t.stderr);
+  const e = await cxr(['ensemble', 'tiny56e', 'p28', 'tiny56', '--id', 'ens-tone', '--weights', 'mixed', '--select', data.dir, '--seed', '7', '--max-per-class', '12'], env);
+  assert.equal(e.code, 0, e.stderr);
+  assert.match(e.stderr, /input 56×56×3 \(grey; channel tones equalize, none, equalize\)/);
+  assert.match(e.stderr, /\d+ kernels as uint8 and \d+ as uint16 \(8 bits would lose over 0\.5 % of them\)/);
+  const md = metadataOf('ens-tone');
+  assert.deepEqual(md.input, { height: 56, width: 56, channels: 3, resize: 'crop', scaling: 'scale255', toneByChannel: ['equalize', 'none', 'equalize'] });
+  assert.equal(md.weightStorage?.dtype, 'mixed');
+  assert.equal(md.weightStorage?.weightBytes, statSync(path.join(env.CXR_HOME, 'models', 'ens-tone', 'weights.bin')).size);
+  const card = readFileSync(path.join(env.CXR_HOME, 'models', 'ens-tone', 'MODEL_CARD.md'), 'utf8');
+  assert.match(card, /each channel holds the grey image with its own tone \(histogram-equalized, as decoded, histogram-equalized\)/);
+  assert.match(card, /Weights stored as 8- and 16-bit integers: \d+ kernels \(\d+ of them in 16 bits/);
+  // Each member is scored on the selection set inside the ensemble (that each reads its own tone channel is
+  // checked in build-ensemble.test.ts, the stacking of the channels in preprocess.test.ts).
+  assert.match(e.stderr, /selection tiny56e: AUC 0\.\d+, Brier 0\.\d+\nselection p28: AUC[^\n]*\nselection tiny56: AUC[^\n]*\nselection ensemble: AUC/);
+  const c = await cxr(['classify', path.join(data.dir, 'val'), '--model', 'ens-tone', '--engine', 'tfjs'], env);
+  assert.equal(c.code, 0, c.stderr);
+  assert.equal(c.stdout.trim().split('\n').length, 16);
+  const x = await cxr(['export', 'ens-tone', '--onnx'], env);
+  assert.equal(x.code, 0, x.stderr);
+  assert.match(x.stderr, /max \|onnxruntime − TensorFlow\.js\| = \S+ \(limit 1e-4\)/);
 });

@@ -5,7 +5,7 @@ import { engineLabel } from '../../core/engine/backend.ts';
 import { makeEnsemble } from '../../core/ensemble/make-ensemble.ts';
 
 const usage = `usage: cxr ensemble <model> <model> [<model> …] --id ID [--name NAME] [--out DIR]
-                    [--select DATA-FOLDER] [--weights float32|uint8|uint16] [--source-form SIDE:QUALITY]
+                    [--select DATA-FOLDER] [--weights float32|uint8|uint16|mixed] [--source-form SIDE:QUALITY]
                     [--seed 42] [--holdout 0.15] [--max-per-class N] [--backend NAME] [--models-dir DIR]
 
 Combines trained models (ids or folders) into one new model that outputs σ(mean of the members' logits).
@@ -15,7 +15,10 @@ scaling. A member's calibration is folded into its logit. With --select, the ens
 on the selection set of DATA-FOLDER (the seeded --holdout of train/ plus val/, as cxr train makes it; test splits
 are never read), and the threshold is chosen there (Youden's J with sensitivity ≥ 0.90); refine it afterwards with
 cxr threshold. --weights uint8 (or uint16) stores the kernels as 8-bit (16-bit) integers, as cxr quantize
-does, before anything is scored, so the selection scores and threshold are those of the stored model.
+does, before anything is scored, so the selection scores and threshold are those of the stored model; mixed
+stores a kernel in 16 bits only where 8 bits would lose over 0.5 % of it (relative RMS), 8 bits elsewhere.
+Members that normalise tone differently (cxr train --tone) are combined on a grey input whose channels each
+carry one tone; each member reads its own.
 --source-form 512:90 makes the ensemble bring an image whose long side exceeds 512 px to the form its members'
 training images had (shrunk to 512 px, JPEG quality 90: how ../shared/data/train was made) before its usual
 resize, for everything it classifies (the selection set included). No member
@@ -33,7 +36,7 @@ export const ensembleCommand: Command = {
     if (positionals.length < 2) throw new UsageError('name at least two models to combine');
     if (!values.id) throw new UsageError('--id is required (letters, digits, ".", "_" or "-")');
     const weights = values.weights ?? 'float32';
-    if (weights !== 'float32' && weights !== 'uint8' && weights !== 'uint16') throw new UsageError(`--weights must be float32, uint8 or uint16 (got "${weights}")`);
+    if (weights !== 'float32' && weights !== 'uint8' && weights !== 'uint16' && weights !== 'mixed') throw new UsageError(`--weights must be float32, uint8, uint16 or mixed (got "${weights}")`);
     const engine = await engineFromFlags(values.backend);
     io.err(`engine ${engineLabel(engine)}`);
     const { metadata, dir, failures } = await makeEnsemble({

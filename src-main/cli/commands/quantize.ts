@@ -4,12 +4,13 @@ import { engineFromFlags, engineOptions, numberFlag, parse, shellQuote } from '.
 import { engineLabel } from '../../core/engine/backend.ts';
 import { quantizeModel } from '../../core/models/quantize-model.ts';
 
-const usage = `usage: cxr quantize <model> --id ID [--to uint8|uint16] [--name NAME] [--out DIR]
+const usage = `usage: cxr quantize <model> --id ID [--to uint8|uint16|mixed] [--name NAME] [--out DIR]
                     [--select DATA-FOLDER] [--seed 42] [--holdout 0.15] [--max-per-class N] [--backend NAME] [--models-dir DIR]
 
 Stores a copy of a model (id or folder) under a new id with its kernels as 8-bit (--to uint8, the default: about
 4× smaller) or 16-bit integers (uint16: 2×), each kernel with its own affine map, in TensorFlow.js's own format;
-biases and BatchNorm stay float32. The original is left as it is. With --select, the float and the stored model
+biases and BatchNorm stay float32. --to mixed stores a kernel in 16 bits only where 8 bits would lose over 0.5 %
+of it (relative RMS error; fine-tuned layers can need it), in 8 bits elsewhere. The original is left as it is. With --select, the float and the stored model
 are scored side by side on the selection set of DATA-FOLDER (the seeded --holdout of train/ plus val/, as cxr train
 makes it; test splits are never read): AUC, Brier score, the largest change of a probability and how many labels
 changed at the model's threshold; those go into the new model's card. Without --select the original's metrics are
@@ -26,7 +27,7 @@ export const quantizeCommand: Command = {
     if (positionals.length !== 1) throw new UsageError('name one model to quantise');
     if (!values.id) throw new UsageError('--id is required (letters, digits, ".", "_" or "-")');
     const to = values.to ?? 'uint8';
-    if (to !== 'uint8' && to !== 'uint16') throw new UsageError(`--to must be uint8 or uint16 (got "${to}")`);
+    if (to !== 'uint8' && to !== 'uint16' && to !== 'mixed') throw new UsageError(`--to must be uint8, uint16 or mixed (got "${to}")`);
     const engine = await engineFromFlags(values.backend);
     io.err(`engine ${engineLabel(engine)}`);
     const { metadata, dir, failures } = await quantizeModel({

@@ -140,5 +140,9 @@ test('with the tone read, the mean grey level and grey-level spread of the model
   assert.match(describeFormSignal(mean, { resize: 'crop', channels: 1, tone: 'median' }), /this model's tone normalisation hides it/);
   assert.equal(traitVisibility('grey-level spread', { resize: 'crop', channels: 1, tone: 'median' }), 'partly');
   assert.equal(traitVisibility('grey-level spread', { resize: 'crop', channels: 1 }), 'yes');
+  // A mixed-tone ensemble sees what its least normalised channel shows.
+  const mixed = { resize: 'crop', channels: 3, toneByChannel: ['none', 'equalize', 'none'] as ['none', 'equalize', 'none'] };
+  assert.deepEqual(['mean grey level', 'grey-level spread', 'colour channels'].map((t) => traitVisibility(t as 'mean grey level', mixed)), ['yes', 'yes', 'no']);
+  assert.equal(traitVisibility('grey-level spread', { ...mixed, toneByChannel: ['equalize', 'median', 'equalize'] }), 'partly');
   assert.equal(formSignals(await readFileForms(items)).at(0)!.signals.length, 5, 'headers only: no tone traits');
 });

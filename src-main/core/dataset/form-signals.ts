@@ -10,7 +10,7 @@
  */
 import { stat } from 'node:fs/promises';
 import sharp from 'sharp';
-import type { FormSignal, FormSignalReport, FormTrait, Tone } from '../../../src-shared/types.ts';
+import type { ChannelTone, FormSignal, FormSignalReport, FormTrait, Tone } from '../../../src-shared/types.ts';
 import { auc } from '../evaluation/metrics.ts';
 import { readImageFile } from '../imaging/decode.ts';
 import { resizeToSpec } from '../imaging/preprocess.ts';
@@ -160,11 +160,13 @@ export function formatTraitValue(trait: FormTrait, v: number): string {
 }
 
 /** Whether a model with this input can see a trait: `no` (resizing or tone normalisation hides it), `partly` or `yes`. */
-export function traitVisibility(trait: FormTrait, input: { resize: string; channels: number; tone?: Tone }): 'no' | 'partly' | 'yes' {
-  if (trait === 'mean grey level') return input.tone ? 'no' : 'yes';
-  if (trait === 'grey-level spread') return input.tone === 'equalize' ? 'no' : input.tone === 'median' ? 'partly' : 'yes';
+export function traitVisibility(trait: FormTrait, input: { resize: string; channels: number; tone?: Tone; toneByChannel?: ChannelTone[] }): 'no' | 'partly' | 'yes' {
+  // A mixed-tone ensemble sees every tone its channels carry: the least normalised one decides.
+  const tones: ChannelTone[] = input.toneByChannel ?? [input.tone ?? 'none'];
+  if (trait === 'mean grey level') return tones.includes('none') ? 'yes' : 'no';
+  if (trait === 'grey-level spread') return tones.includes('none') ? 'yes' : tones.includes('median') ? 'partly' : 'no';
   if (trait === 'aspect ratio') return input.resize === 'crop' ? 'partly' : 'yes';
-  if (trait === 'colour channels') return input.channels === 1 ? 'no' : 'partly';
+  if (trait === 'colour channels') return input.channels === 1 || input.toneByChannel ? 'no' : 'partly';
   return 'no';
 }
 

@@ -66,9 +66,30 @@ test('an ensemble refuses members it cannot feed, naming the model and what to d
   assert.throws(() => ensembleInput([m('a', 8), m('b', 4, { input: { height: 4, width: 4, channels: 1, resize: 'stretch', scaling: 'scale255' } })]), /"b" resizes by "stretch".*--resize crop/);
   assert.throws(() => ensembleInput([m('a', 8), m('soft', 4, { output: 'softmax' })]), /"soft" has a softmax output/);
   const eq = (id: string, size: number) => m(id, size, { input: { height: size, width: size, channels: 1, resize: 'crop', scaling: 'scale255', tone: 'equalize' } });
-  assert.throws(() => ensembleInput([m('a', 8), eq('e', 4)]), /model "e" normalises its input's tone by "equalize", the others by "none"; combine models trained with the same --tone/);
-  assert.throws(() => ensembleInput([eq('e', 8), m('b', 4)]), /model "b" normalises its input's tone by "none", the others by "equalize"/);
   assert.equal(ensembleInput([eq('e', 8), eq('f', 4)]).tone, 'equalize');
+  assert.deepEqual(ensembleInput([m('a', 8), eq('e', 4)]).toneByChannel, ['none', 'equalize', 'none']);
+  const nested = m('t', 8, { input: { height: 8, width: 8, channels: 3, resize: 'crop', scaling: 'scale255', toneByChannel: ['none', 'equalize', 'none'] } });
+  assert.throws(() => ensembleInput([nested, m('b', 4)]), /model "t" is itself an ensemble of members with different tones; combine its members instead/);
+});
+
+test('members with different tones each read the grey channel of their own tone', async () => {
+  const a: EnsembleMember = { model: rgbModel(1), metadata: meta('a', 8, 3) };
+  const e: EnsembleMember = { model: greyModel(5), metadata: meta('e', 4, 1, { input: { height: 4, width: 4, channels: 1, resize: 'crop', scaling: 'scale255', tone: 'equalize' } }) };
+  const { model, input } = await buildEnsemble([a, e]);
+  assert.deepEqual(input, { height: 8, width: 8, channels: 3, resize: 'crop', scaling: 'scale255', toneByChannel: ['none', 'equalize', 'none'] });
+  // Channels 0 and 2 hold the plain grey image, channel 1 the equalized one (here: any other values).
+  const plain = tf.randomUniform([2, 8, 8, 1], 0, 1, 'float32', 3);
+  const equalized = tf.randomUniform([2, 8, 8, 1], 0, 1, 'float32', 4);
+  const x = tf.concat([plain, equalized, plain], -1);
+  const got = (model.predict(x) as tf.Tensor).dataSync();
+  const pa = (a.model.predict(tf.concat([plain, plain, plain], -1)) as tf.Tensor).dataSync();
+  const pe = (e.model.predict(tf.avgPool(equalized as tf.Tensor4D, 2, 2, 'valid')) as tf.Tensor).dataSync();
+  for (let i = 0; i < 2; i++) {
+    const want = sigmoid((logit(pa[i]) + logit(pe[i])) / 2);
+    assert.ok(Math.abs(got[i] - want) < 1e-5, `image ${i}: ${got[i]} vs ${want}`);
+  }
+  tf.dispose([plain, equalized, x]);
+  model.dispose();
 });
 
 test('temperature calibration folds into an output layer without bias; a Platt offset there is refused', async () => {

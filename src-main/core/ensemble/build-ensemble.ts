@@ -4,7 +4,7 @@
 // explain, export to ONNX and the history treat it like any other model.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import type { InputSpec, ModelMetadata } from '../../../src-shared/types.ts';
+import type { ChannelTone, InputSpec, ModelMetadata } from '../../../src-shared/types.ts';
 import { toFunctional, type LayerEntry } from '../transfer/cut-model.ts';
 
 /** A member: a loaded model and its metadata. */
@@ -20,6 +20,8 @@ const LUMA = [0.299, 0.587, 0.114];
 /**
  * The input the ensemble takes: the largest member's. Every member must share its resize mode and
  * scaling, and its size must be a whole multiple of each member's (the image is average-pooled down).
+ * Members that normalise tone differently get a 3-channel grey input with one tone per channel
+ * (InputSpec.toneByChannel): each reads its own, so each sees what it was trained on.
  */
 export function ensembleInput(members: readonly EnsembleMember[]): InputSpec {
   if (members.length < 2) throw new Error(`an ensemble needs at least two models (got ${members.length})`);
@@ -29,14 +31,17 @@ export function ensembleInput(members: readonly EnsembleMember[]): InputSpec {
     if (m.output !== 'sigmoid') throw new Error(`${name} has a ${m.output} output; an ensemble combines sigmoid models only`);
     if (m.input.resize !== input.resize) throw new Error(`${name} resizes by "${m.input.resize}", the others by "${input.resize}"; retrain it with --resize ${input.resize}`);
     if (m.input.scaling !== input.scaling) throw new Error(`${name} scales pixels by "${m.input.scaling}", the others by "${input.scaling}"; combine models with the same scaling`);
-    if ((m.input.tone ?? 'none') !== (input.tone ?? 'none')) throw new Error(`${name} normalises its input's tone by "${m.input.tone ?? 'none'}", the others by "${input.tone ?? 'none'}"; combine models trained with the same --tone`);
+    if (m.input.toneByChannel) throw new Error(`${name} is itself an ensemble of members with different tones; combine its members instead`);
     const fy = input.height / m.input.height;
     const fx = input.width / m.input.width;
     if (!Number.isInteger(fy) || fy !== fx) {
       throw new Error(`${name} takes ${m.input.width}×${m.input.height}, which does not divide ${input.width}×${input.height} evenly; use members whose sizes divide the largest one`);
     }
   }
-  return input;
+  const tones = [...new Set(members.map((m): ChannelTone => m.metadata.input.tone ?? 'none'))];
+  if (tones.length === 1) return input;
+  const { tone: _one, ...rest } = input;
+  return { ...rest, channels: 3, toneByChannel: [0, 1, 2].map((c) => tones[c % tones.length]) };
 }
 
 /** The member's Dense output weights with its calibration folded in (logit' = a·logit + b, or logit / T). */
@@ -100,7 +105,15 @@ export async function buildEnsemble(members: readonly EnsembleMember[]): Promise
       layers.push(entry);
       feed = entry.name;
     };
-    if (mi.channels !== input.channels) {
+    const toneChannel = input.toneByChannel?.indexOf(mi.tone ?? 'none');
+    if (toneChannel !== undefined) {
+      // A fixed 1×1 convolution that copies the channel of this member's tone to each of its channels.
+      const name = `${prefix}tone_${mi.tone ?? 'none'}`;
+      add({ class_name: 'Conv2D', name, config: { name, filters: mi.channels, kernel_size: [1, 1], strides: [1, 1], padding: 'valid', use_bias: false, activation: 'linear', trainable: false }, inbound_nodes: [[[feed, 0, 0, {}]]] });
+      const pick = new Float32Array(input.channels * mi.channels);
+      for (let o = 0; o < mi.channels; o++) pick[toneChannel * mi.channels + o] = 1;
+      fixed.set(name, [tf.tensor4d(pick, [1, 1, input.channels, mi.channels])]);
+    } else if (mi.channels !== input.channels) {
       const name = `${prefix}to_${mi.channels === 1 ? 'grey' : 'rgb'}`;
       add({ class_name: 'Conv2D', name, config: { name, filters: mi.channels, kernel_size: [1, 1], strides: [1, 1], padding: 'valid', use_bias: false, activation: 'linear', trainable: false }, inbound_nodes: [[[feed, 0, 0, {}]]] });
       const kernel = mi.channels === 1 ? tf.tensor4d(LUMA, [1, 1, 3, 1]) : tf.ones([1, 1, 1, 3]);

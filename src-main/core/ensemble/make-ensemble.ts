@@ -63,7 +63,7 @@ export async function makeEnsemble(req: EnsembleRequest): Promise<{ metadata: Mo
     built = await buildEnsemble(members);
     const { model, logits } = built;
     const input: InputSpec = req.sourceForm ? { ...built.input, sourceForm: req.sourceForm } : built.input;
-    log(`ensemble of ${ids.join(' + ')}: input ${input.width}×${input.height}×${input.channels}${input.sourceForm ? `, larger images first shrunk to ${input.sourceForm.maxSide} px and JPEG q${input.sourceForm.jpegQuality} round-tripped` : ''}, ${model.countParams().toLocaleString('en-US')} parameters`);
+    log(`ensemble of ${ids.join(' + ')}: input ${input.width}×${input.height}×${input.channels}${input.toneByChannel ? ` (grey; channel tones ${input.toneByChannel.join(', ')})` : ''}${input.sourceForm ? `, larger images first shrunk to ${input.sourceForm.maxSide} px and JPEG q${input.sourceForm.jpegQuality} round-tripped` : ''}, ${model.countParams().toLocaleString('en-US')} parameters`);
     const storage = req.weights ?? 'float32';
     const rounded = roundWeightsTo(model, storage);
     if (storage !== 'float32') log(describeRounding(rounded, storage));
@@ -98,7 +98,7 @@ export async function makeEnsemble(req: EnsembleRequest): Promise<{ metadata: Mo
       metrics = { selection: summarise(`selection: ${where}`, sel.labels, probs, threshold) };
     }
     const now = new Date();
-    const combination = 'σ(mean of the members\' logits); each member sees the ensemble input brought to its own size (average pooling) and channels (ITU-R 601 luma) in the graph; a member\'s calibration is folded into its logit';
+    const combination = `σ(mean of the members' logits); each member sees the ensemble input brought to its own size (average pooling) and channels (${input.toneByChannel ? `the grey channel of its own tone: ${input.toneByChannel.join(', ')}` : 'ITU-R 601 luma'}) in the graph; a member's calibration is folded into its logit`;
     const metadata = {
       schemaVersion: 1 as const,
       id: req.id,

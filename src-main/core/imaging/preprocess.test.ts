@@ -246,4 +246,22 @@ describe('tone (equalize, median) after resizing', () => {
     assert.equal(a.pixels[0], a.pixels[1]);
     assert.equal(a.pixels[1], a.pixels[2], 'grey replicated to RGB stays grey');
   });
+
+  test('toneByChannel: each channel is the grey image under its own tone (a mixed-tone ensemble\'s input)', async () => {
+    const w = 40, h = 40;
+    const rgb = Buffer.alloc(w * h * 3);
+    for (let i = 0; i < rgb.length; i++) rgb[i] = 40 + ((i * 7) % 120);
+    const png = await sharp(rgb, { raw: { width: w, height: h, channels: 3 } }).png().toBuffer();
+    const spec: InputSpec = { height: 32, width: 32, channels: 3, resize: 'crop', scaling: 'scale255', toneByChannel: ['none', 'equalize', 'none'] };
+    const stacked = (await resizeToSpec(png, spec)).pixels;
+    const grey = (await resizeToSpec(png, { ...spec, channels: 1, toneByChannel: undefined })).pixels;
+    const eq = (await resizeToSpec(png, { ...spec, channels: 1, toneByChannel: undefined, tone: 'equalize' })).pixels;
+    assert.equal(stacked.length, grey.length * 3);
+    for (let i = 0; i < grey.length; i++) {
+      assert.equal(stacked[3 * i], grey[i]);
+      assert.equal(stacked[3 * i + 1], eq[i]);
+      assert.equal(stacked[3 * i + 2], grey[i]);
+    }
+    await assert.rejects(resizeToSpec(png, { ...spec, toneByChannel: ['none', 'equalize'] }), /toneByChannel gives 2 tone\(s\) for 3 channel\(s\); give one per channel and no tone/);
+  });
 });

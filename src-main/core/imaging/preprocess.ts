@@ -12,7 +12,7 @@
  * faster but drifts from PIL, so it is off.
  */
 import { createHash } from 'node:crypto';
-import type { InputSpec, SourceForm } from '../../../src-shared/types.ts';
+import type { ChannelTone, InputSpec, SourceForm } from '../../../src-shared/types.ts';
 import { applyTone } from './tone.ts';
 import { imageErrorFromSharp, inspectImage, openPixels, readImageFile, toRawPixels, type ImageHeader } from './decode.ts';
 
@@ -64,7 +64,8 @@ export async function loadForModel(file: string, spec: InputSpec, opts: Preproce
 /**
  * Decodes image bytes and brings them to spec's size and channel count as 8-bit HWC pixels:
  * `stretch` ignores aspect, `letterbox` fits inside with black padding, `crop` covers and cuts
- * the centre; then normalises the tone when spec.tone says so. Colour → grey uses ITU-R 601 luma exactly as PIL `convert('L')`; grey → RGB
+ * the centre; then normalises the tone when spec.tone says so (spec.toneByChannel: channel c is the grey image under
+ * its own tone). Colour → grey uses ITU-R 601 luma exactly as PIL `convert('L')`; grey → RGB
  * replicates the channel. `opts.file` names the source in error messages.
  */
 export async function resizeToSpec(
@@ -96,7 +97,7 @@ export async function resizeToSpec(
   if (raw.width !== spec.width || raw.height !== spec.height) {
     throw new Error(`resize gave ${raw.width}×${raw.height}, expected ${spec.width}×${spec.height}`);
   }
-  const pixels = convertChannels(raw.data, raw.channels, spec.channels);
+  const pixels = spec.toneByChannel ? toneStack(convertChannels(raw.data, raw.channels, 1), spec.toneByChannel) : convertChannels(raw.data, raw.channels, spec.channels);
   return {
     pixels: spec.tone ? applyTone(pixels, spec.tone) : pixels,
     originalWidth: original.width,
@@ -195,4 +196,18 @@ function checkSpec(spec: InputSpec): void {
   }
   if (spec.channels !== 1 && spec.channels !== 3) throw new Error(`invalid channel count ${String(spec.channels)}`);
   if (spec.scaling === 'imagenet' && spec.channels !== 3) throw new Error("scaling 'imagenet' needs 3 channels");
+  if (spec.toneByChannel && (spec.toneByChannel.length !== spec.channels || spec.tone)) throw new Error(`toneByChannel gives ${spec.toneByChannel.length} tone(s) for ${spec.channels} channel(s)${spec.tone ? ' beside a tone' : ''}; give one per channel and no tone`);
+}
+
+/** Interleaves the grey `pixels` under each tone of `tones` as the channels of one image (see InputSpec.toneByChannel). */
+export function toneStack(grey: Uint8Array, tones: readonly ChannelTone[]): Uint8Array {
+  const planes = new Map<ChannelTone, Uint8Array>();
+  for (const t of tones) if (!planes.has(t)) planes.set(t, t === 'none' ? grey : applyTone(grey, t));
+  const c = tones.length;
+  const out = new Uint8Array(grey.length * c);
+  tones.forEach((t, k) => {
+    const plane = planes.get(t)!;
+    for (let i = 0; i < grey.length; i++) out[i * c + k] = plane[i];
+  });
+  return out;
 }

@@ -3,6 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { buildArchitecture } from '../architectures/cnn.ts';
 import { initEngine } from '../engine/backend.ts';
 import { tempDir } from '../test-support.ts';
@@ -54,6 +55,35 @@ test('uint16 halves the kernels and is finer; a constant kernel and float32 stor
   assert.deepEqual(Array.from(d.c.dataSync()), [0.5, 0.5, 0.5, 0.5]);
   assert.equal(quantizeWeightData(specs, data, 'float32').data, data);
   assert.throws(() => quantizeWeightData(specs, data.slice(0, 10), 'uint8'), /shorter than its manifest/);
+  for (const t of Object.values(d)) t.dispose();
+});
+
+test('mixed storage keeps a kernel in 8 bits when that loses ≤ 0.5 % of it, else 16 bits; rounding in memory agrees with the files', () => {
+  // Smooth values: 8 bits lose ~0.1 %. One outlier stretches the grid: the kernel loses ~1 %.
+  const smooth = Array.from({ length: 64 }, (_, i) => Math.sin(i / 3));
+  const outlier = Array.from({ length: 64 }, (_, i) => (i === 0 ? 0.1 : 0.01 * Math.cos(i * 1.7)));
+  const specs: tf.io.WeightsManifestEntry[] = [{ name: 's', shape: [8, 8], dtype: 'float32' }, { name: 'o', shape: [8, 8], dtype: 'float32' }];
+  const data = new Uint8Array([...new Uint8Array(f32(smooth)), ...new Uint8Array(f32(outlier))]).buffer;
+  const q = quantizeWeightData(specs, data, 'mixed');
+  assert.deepEqual(q.specs.map((s) => s.quantization?.dtype), ['uint8', 'uint16']);
+  assert.equal(q.stats.uint16Tensors, 1);
+  assert.equal(q.data.byteLength, 64 + 128);
+  const d = tf.io.decodeWeights(q.data, q.specs);
+  const o = d.o.dataSync();
+  const rel = Math.sqrt(outlier.reduce((e, v, i) => e + (o[i] - v) ** 2, 0) / outlier.reduce((e, v) => e + v * v, 0));
+  assert.ok(rel < 1e-4, `16-bit kernel relative error ${rel}`);
+  // The same choice in memory (what cxr ensemble and cxr quantize score before saving), and saving the rounded
+  // values again picks the same storage: 8-bit values are on the 8-bit grid, 16-bit ones are not.
+  const model = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [8], units: 8, useBias: false }), tfl.layers.dense({ units: 8, useBias: false })] });
+  model.layers[0].setWeights([tf.tensor(smooth, [8, 8])]);
+  model.layers[1].setWeights([tf.tensor(outlier, [8, 8])]);
+  const stats = roundWeightsTo(model, 'mixed');
+  assert.equal(stats.uint16Tensors, 1);
+  assert.equal(stats.bytesAfter, 64 + 128);
+  const rounded = model.weights.map((w) => w.read().dataSync() as Float32Array);
+  const again = quantizeWeightData(specs, new Uint8Array([...new Uint8Array(rounded[0].buffer.slice(0)), ...new Uint8Array(rounded[1].buffer.slice(0))]).buffer, 'mixed');
+  assert.deepEqual(again.specs.map((s) => s.quantization?.dtype), ['uint8', 'uint16']);
+  model.dispose();
   for (const t of Object.values(d)) t.dispose();
 });
 

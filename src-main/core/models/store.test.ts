@@ -29,6 +29,28 @@ test('a saved model lists, resolves by id and loads with the same predictions', 
   model.dispose();
 });
 
+test('model.json leaves out initializers and empty regularizers; an L2 regularizer stays and the model loads alike', async () => {
+  const model = buildArchitecture('bn-cnn', { inputSize: 32, filters: [4, 8], denseUnits: 4, l2: 1e-3, seed: 5 });
+  const dir = path.join(modelsDir, 'compact');
+  await saveModel(model, {
+    schemaVersion: 1, id: 'compact', name: 'compact', version: '1', created: new Date(0).toISOString(), architecture: 'bn-cnn',
+    input: { height: 32, width: 32, channels: 1, resize: 'stretch', scaling: 'scale255' }, classNames: ['NORMAL', 'PNEUMONIA'],
+    positiveClass: 'PNEUMONIA', output: 'sigmoid', threshold: 0.5, thresholdChosenBy: 'fixed for tests',
+  }, dir);
+  const json = await fsp.readFile(path.join(dir, 'model.json'), 'utf8');
+  assert.doesNotMatch(json, /_initializer"/);
+  assert.doesNotMatch(json, /"(kernel|bias|activity)_(regularizer|constraint)":null/);
+  assert.match(json, /"kernel_regularizer":\{"class_name":"L1L2"/);
+  const loaded = await loadStoredModel(await resolveModel(dir, { modelsDir }));
+  const x = tf.randomUniform([2, 32, 32, 1], 0, 1, 'float32', 1);
+  const [a, b] = [model.predict(x) as tf.Tensor, loaded.predict(x) as tf.Tensor];
+  assert.deepEqual(Array.from(b.dataSync()), Array.from(a.dataSync()));
+  assert.equal(loaded.losses.length, model.losses.length, 'the L2 penalties come back');
+  tf.dispose([x, a, b]);
+  model.dispose();
+  loaded.dispose();
+});
+
 test('an unknown id names the available models and the folder', async () => {
   await assert.rejects(resolveModel('nope', { modelsDir }), /model "nope" not found \(available: .*tiny.*\).*cxr models/);
 });

@@ -113,7 +113,7 @@ export async function saveModel(
   await writeDirAtomic(dir, async (tmp) => {
     const storage = metadata.weightStorage?.dtype ?? 'float32';
     const { sha256: sha, stats } = await writeLayersModelToDir(model, tmp, storage);
-    const weightStorage = storage === 'float32' ? undefined : { dtype: storage, quantizedTensors: stats.quantizedTensors, weightBytes: stats.bytesAfter, maxAbsError: Math.max(stats.maxAbsError, metadata.weightStorage?.maxAbsError ?? 0) };
+    const weightStorage = storage === 'float32' ? undefined : { dtype: storage, quantizedTensors: stats.quantizedTensors, ...(storage === 'mixed' ? { uint16Tensors: stats.uint16Tensors } : {}), weightBytes: stats.bytesAfter, maxAbsError: Math.max(stats.maxAbsError, metadata.weightStorage?.maxAbsError ?? 0) };
     full = { ...metadata, weightsSha256: sha, parameters: model.countParams(), ...(weightStorage ? { weightStorage } : {}) } as ModelMetadata;
     checkMetadata(full!, dir);
     await fsp.writeFile(path.join(tmp, 'metadata.json'), JSON.stringify(full, null, 2) + '\n');

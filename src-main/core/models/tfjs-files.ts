@@ -67,7 +67,7 @@ export async function writeLayersModelToDir(model: tfl.LayersModel, dir: string,
       const wd = artifacts.weightData;
       const raw = wd == null ? new Uint8Array(0) : Array.isArray(wd) ? Buffer.concat(wd.map((b) => Buffer.from(b))) : new Uint8Array(wd);
       let bytes: Uint8Array = raw;
-      stats = { quantizedTensors: 0, bytesBefore: raw.byteLength, bytesAfter: raw.byteLength, maxAbsError: 0 };
+      stats = { quantizedTensors: 0, bytesBefore: raw.byteLength, bytesAfter: raw.byteLength, maxAbsError: 0, uint16Tensors: 0 };
       let specs = artifacts.weightSpecs ?? [];
       if (storage !== 'float32') {
         // Checkpoints and float32 models skip this: no copy of the weights on every save.
@@ -77,7 +77,7 @@ export async function writeLayersModelToDir(model: tfl.LayersModel, dir: string,
       }
       sha = sha256Hex(bytes);
       const modelJson = {
-        modelTopology: artifacts.modelTopology,
+        modelTopology: compactTopology(artifacts.modelTopology),
         format: 'layers-model',
         generatedBy: `TensorFlow.js tfjs-layers v${tfl.version_layers}`,
         convertedBy: null,
@@ -89,4 +89,21 @@ export async function writeLayersModelToDir(model: tfl.LayersModel, dir: string,
     }),
   );
   return { sha256: sha, stats: stats! };
+}
+
+/**
+ * The topology without what only building a fresh, untrained layer uses: every `*_initializer`, and
+ * `*_regularizer` / `*_constraint` entries that are null. A saved model is always loaded with its weights, so
+ * initializers never act; tfjs and Keras fill the defaults in. A shipped ensemble's model.json shrinks by a third.
+ * The input is not modified.
+ */
+export function compactTopology<T>(topology: T): T {
+  if (Array.isArray(topology)) return topology.map(compactTopology) as T;
+  if (!topology || typeof topology !== 'object') return topology;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(topology)) {
+    if (k.endsWith('_initializer') || ((k.endsWith('_regularizer') || k.endsWith('_constraint')) && v === null)) continue;
+    out[k] = compactTopology(v);
+  }
+  return out as T;
 }
