@@ -103,6 +103,8 @@ test('retrain: refuses locked images, fine-tunes, scores on the locked set and r
   assert.match(o.stderr, new RegExp(`old training data: 6 images from ${oldData.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   // --balance-aspect weighs the old + new fit images as cxr train does, and the class weights step aside.
   assert.match(o.stderr, /^balancing the aspect ratio: 1 bin; weights NORMAL [\d.]+–[\d.]+, PNEUMONIA [\d.]+–[\d.]+; 0 image\(s\) in one-class bins get 0/m);
+  // A selection set this small cannot hold the aspect ratio fixed: the log says the plain AUC chooses.
+  assert.match(o.stderr, /^epochs are chosen by the selection AUC: only \d+ NORMAL–PNEUMONIA pairs/m);
   const ov = /^(?:promoted|candidate) base v(\S+):/m.exec(o.stdout)![1];
   const oh = (JSON.parse(readFileSync(path.join(env.CXR_HOME, 'models', 'base.versions', ov, 'metadata.json'), 'utf8')) as ModelMetadata).training!.hyperparameters;
   assert.deepEqual(oh.classWeights, [1, 1]);

@@ -88,6 +88,16 @@ test('--balance-aspect weighs each aspect-ratio bin\'s classes equally and says 
   assert.equal(balance.bins.reduce((s, b) => s + b.NORMAL + b.PNEUMONIA, 0), md.training!.data!.fit.files);
   // In train/ wider images are mostly PNEUMONIA: the low bin holds more NORMAL than the high one.
   assert.ok(balance.bins[0].NORMAL > balance.bins[1].NORMAL, JSON.stringify(balance.bins));
+  // Epochs are chosen by the selection AUC with the aspect ratio held fixed when enough pairs share a bin; not here.
+  assert.match(r.stderr, /epochs are chosen by the selection AUC: only \d+ NORMAL–PNEUMONIA pairs of the selection set share an aspect-ratio bin \(20 needed/);
+  assert.equal(hp.selectionScore, undefined);
+  const wide = await cxr(['train', data.dir, '--id', 'balanced80', '--max-per-class', '80', '--epochs', '1', '--input-size', '64', '--seed', '7', '--balance-aspect', '--no-augment'], env);
+  assert.equal(wide.code, 0, wide.stderr);
+  assert.match(wide.stderr, /epochs are chosen by the selection AUC with the aspect ratio held fixed \(\d+ of \d+ pairs, 6 bins\)/);
+  assert.match(wide.stderr, /^epoch 1: .* AUC \d\.\d{4} \(aspect held fixed \d\.\d{4}\) lr/m);
+  const md80 = JSON.parse(readFileSync(path.join(env.CXR_HOME, 'models', 'balanced80', 'metadata.json'), 'utf8')) as ModelMetadata;
+  assert.equal(md80.training!.hyperparameters.selectionScore, 'AUC with the aspect ratio held fixed');
+  assert.ok(Number.isFinite((md80.training!.history![0] as { valScore?: number }).valScore));
   const npz = await cxr(['train', path.join(data.dir, 'pneumoniamnist', 'pneumoniamnist-trainval.npz'), '--id', 'n', '--balance-aspect', '--epochs', '1'], env);
   assert.equal(npz.code, 1);
   assert.match(npz.stderr, /pneumoniamnist-trainval\.npz: balancing the aspect ratio needs a dataset folder of image files/);

@@ -38,6 +38,8 @@ in scaled pixel units; horizontal flip is off unless --hflip (the heart is on th
 quantile bin of width/height (about 25 images a bin, at most 8 bins) both classes get the same total weight (capped at
 10× the mean; an image in a bin of one class only gets 0). In ../shared/data the aspect ratio alone separates the classes (AUC 0.88, cxr dataset) and a
 centre crop does not fully hide it; --class-weights auto then adds nothing (the weights balance the classes already).
+The epoch kept is then the one with the best selection AUC with the aspect ratio held fixed (as cxr evaluate gives
+it), when at least 20 NORMAL–PNEUMONIA pairs of the selection set share an aspect bin; else the plain AUC.
 --source-form 512:90 records that the training images were made by shrinking the long side to 512 px and saving as
 JPEG quality 90 (as ../shared/data/train was): every larger image the model later sees (val/ here, full-resolution
 originals in use) is brought to that form before its usual resize.
@@ -170,7 +172,7 @@ export const trainCommand: Command = {
         onLog: (l) => io.err(l),
         onProgress: (p) => {
           if (p.kind === 'batch') bar.update(p.batch, p.batches, `epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)} ${p.imagesPerSecond.toFixed(1)} img/s ETA ${Math.round(p.etaSeconds / 60)} min`);
-          else io.err(`epoch ${p.epoch}: loss ${p.record.loss.toFixed(4)} selection loss ${p.record.valLoss.toFixed(4)} AUC ${p.record.valAuc.toFixed(4)} lr ${p.learningRate}${p.improved ? ' (best so far)' : ''} ${p.record.seconds.toFixed(0)} s`);
+          else io.err(`epoch ${p.epoch}: loss ${p.record.loss.toFixed(4)} selection loss ${p.record.valLoss.toFixed(4)} AUC ${p.record.valAuc.toFixed(4)}${p.record.valScore != null ? ` (aspect held fixed ${p.record.valScore.toFixed(4)})` : ''} lr ${p.learningRate}${p.improved ? ' (best so far)' : ''} ${p.record.seconds.toFixed(0)} s`);
         },
       });
       io.out(`saved model ${metadata.id} v${metadata.version} to ${dir}`);

@@ -17,7 +17,7 @@ import { modelFittedHashes } from '../models/fitted-images.ts';
 import { renderModelCard } from '../models/model-card.ts';
 import { userModelsDir } from '../models/paths.ts';
 import { loadStoredModel, resolveModel, saveModel } from '../models/store.ts';
-import { aspectBalance } from '../training/balance-weights.ts';
+import { aspectBalance, aspectHeldFixedScore } from '../training/balance-weights.ts';
 import { fitModel, predictArrays, type TrainProgress } from '../training/fit.ts';
 import { keepBatchNormInInference } from '../training/batch-norm-mode.ts';
 import { loadImages } from '../training/load-images.ts';
@@ -116,6 +116,7 @@ export async function retrainModel(req: RetrainRequest): Promise<RetrainOutcome>
   const neg = fitData.labels.length - pos;
   if (!pos || !neg) throw new Error(`${req.addFolder}: fine-tuning needs images of both classes (found ${neg} NORMAL, ${pos} PNEUMONIA)`);
   const balance = req.balanceAspect ? aspectBalance(forms, fitData, log) : undefined;
+  const selectionScore = req.balanceAspect ? aspectHeldFixedScore(await readFileForms(split.selection), selData, log) : undefined;
   // Balanced weights already give both classes the same total weight.
   const classWeights: [number, number] = balance ? [1, 1] : [fitData.labels.length / (2 * neg), fitData.labels.length / (2 * pos)];
   log(`fine-tuning ${md.id} v${md.version} on ${fitData.labels.length} images (${added.length} new), selecting on ${selData.labels.length}`);
@@ -130,6 +131,7 @@ export async function retrainModel(req: RetrainRequest): Promise<RetrainOutcome>
   const { history, bestEpoch, workers: used } = await fitModel(model, balance ? { ...fitData, weights: balance.weights } : fitData, selData, {
     height, width, channels, epochs: req.epochs, batchSize: req.batchSize, learningRate: req.learningRate, seed: req.seed, classWeights,
     augment: req.augment, patience: Math.max(2, req.epochs), lrPatience: 3, onProgress: req.onProgress, signal: req.signal, workers, onLog: log,
+    ...(selectionScore ? { selectionScore } : {}),
   });
   const rawSel = Array.from(predictArrays(model, selData.pixels, height, width, channels));
   const op = md.operatingPoint;
@@ -167,7 +169,7 @@ export async function retrainModel(req: RetrainRequest): Promise<RetrainOutcome>
       durationSeconds: (Date.now() - started) / 1000, history: history.map((h) => ({ ...h })),
       data: manifest.summary, ...(signals ? { formSignals: signals } : {}),
       counts: { 'fit (old + new minus hold-out)': { NORMAL: neg, PNEUMONIA: pos }, 'new images added': { NORMAL: added.filter((i) => labelOf(i) === 0).length, PNEUMONIA: added.filter((i) => labelOf(i) === 1).length } },
-      hyperparameters: { fineTunedFrom: `${md.id}@${md.version}`, addFolder: path.resolve(req.addFolder), epochs: req.epochs, learningRate: req.learningRate, batchSize: req.batchSize, classWeights, ...(balance ? { balance: balance.summary } : {}), augment: req.augment ?? null, margin: req.margin, maxPerClass: req.maxPerClass ?? null, workers: used, ...(batchNorms.length ? { batchNorm: `${batchNorms.length} BatchNormalization layers kept in inference mode (moving statistics unchanged)` } : {}) },
+      hyperparameters: { fineTunedFrom: `${md.id}@${md.version}`, addFolder: path.resolve(req.addFolder), epochs: req.epochs, learningRate: req.learningRate, batchSize: req.batchSize, classWeights, ...(balance ? { balance: balance.summary } : {}), ...(selectionScore ? { selectionScore: selectionScore.name } : {}), augment: req.augment ?? null, margin: req.margin, maxPerClass: req.maxPerClass ?? null, workers: used, ...(batchNorms.length ? { batchNorm: `${batchNorms.length} BatchNormalization layers kept in inference mode (moving statistics unchanged)` } : {}) },
     },
     metrics: { selection: summarise('selection (hold-out of old + new data)', selData.labels, sel, point.threshold), 'locked-test': summarise(`locked test set (${locked.folder})`, lockedData.labels, newProbs, point.threshold) },
     notes: `Fine-tuned from ${md.id} v${md.version}. Release gate: ${decision.reason}.`,

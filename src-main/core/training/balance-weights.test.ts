@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { auc } from '../evaluation/metrics.ts';
-import { balanceWeights, binsFor, repeatPerView } from './balance-weights.ts';
+import { stratifiedAuc } from '../evaluation/held-fixed.ts';
+import { quantileBins } from '../evaluation/quantile-bins.ts';
+import type { FileForm } from '../dataset/form-signals.ts';
+import { aspectHeldFixedScore, balanceWeights, binsFor, repeatPerView } from './balance-weights.ts';
 
 /** Weighted AUC of a score: the weighted share of (positive, negative) pairs the positive wins (ties one half). */
 function weightedAuc(labels: number[], scores: number[], w: number[]): number {
@@ -59,4 +62,26 @@ test('ties, one bin, and bad arguments', () => {
 
 test('repeatPerView follows each image into every view, laid out view by view', () => {
   assert.deepEqual(repeatPerView([0.5, 2], 6), [0.5, 2, 0.5, 2, 0.5, 2]);
+});
+
+test('balanced training selects epochs by the selection AUC with the aspect ratio held fixed, or says why not', () => {
+  // 60 selection images: aspect rises with the label (a shortcut); the score compares only pairs in one aspect bin.
+  const n = 60;
+  const labels = Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 0 : 1));
+  const paths = labels.map((_, i) => `/s/${i}.jpeg`);
+  const forms = paths.map((p, i): FileForm => ({ path: p, split: 'val', label: labels[i] ? 'PNEUMONIA' : 'NORMAL', bytes: 1, width: 100 + i + labels[i] * 20, height: 100, channels: 1 }));
+  const logs: string[] = [];
+  const s = aspectHeldFixedScore(forms, { paths, labels }, (l) => logs.push(l))!;
+  assert.equal(s.name, 'AUC with the aspect ratio held fixed');
+  assert.match(logs[0], /^epochs are chosen by the selection AUC with the aspect ratio held fixed \(\d+ of 800 pairs, 6 bins\)$/);
+  // A score that follows the aspect ratio: perfect plain AUC, less once the aspect is held fixed.
+  const probs = forms.map((f) => f.width / 400);
+  const held = s.score(labels, probs);
+  assert.ok(held < 1 && held < auc(labels, probs), `held fixed ${held}`);
+  assert.equal(held, stratifiedAuc(labels, probs, quantileBins(forms.map((f) => f.width / f.height), 6).bin).auc);
+  assert.throws(() => s.score(labels.slice(1), probs.slice(1)), /59 selection images, 60 aspect ratios/);
+  // Too few comparable pairs: no score, and the log says the plain AUC decides.
+  const few = aspectHeldFixedScore(forms.slice(0, 6), { paths: paths.slice(0, 6), labels: labels.slice(0, 6) }, (l) => logs.push(l));
+  assert.equal(few, undefined);
+  assert.match(logs[1], /^epochs are chosen by the selection AUC: only \d+ NORMAL–PNEUMONIA pairs of the selection set share an aspect-ratio bin \(20 needed to hold it fixed\)$/);
 });

@@ -5,7 +5,9 @@
  * Confounder balancing by reweighting, as in propensity weighting; see dataset/form-signals.ts for the audit.
  */
 import type { FileForm } from '../dataset/form-signals.ts';
+import { HELD_FIXED_BINS, HELD_FIXED_MIN_PAIRS, stratifiedAuc } from '../evaluation/held-fixed.ts';
 import { quantileBins } from '../evaluation/quantile-bins.ts';
+import type { SelectionScore } from './fit.ts';
 
 /** The cap on a weight, as a multiple of the mean weight. */
 export const BALANCE_MAX_WEIGHT = 10;
@@ -75,13 +77,41 @@ export interface AspectBalance {
   summary: Record<string, unknown>;
 }
 
-/** Weights for `fit` that balance the classes within aspect-ratio bins; an image whose header was unreadable gets the median aspect. */
-export function aspectBalance(forms: readonly FileForm[], fit: { paths: readonly string[]; labels: readonly number[] }, log: (l: string) => void): AspectBalance {
+/** The aspect ratio of each path from its file header; one whose header was unreadable gets the median. */
+function aspectsOf(forms: readonly FileForm[], paths: readonly string[]): number[] {
   const aspect = new Map(forms.map((f) => [f.path, f.width / f.height]));
   const known = [...aspect.values()].sort((a, b) => a - b);
   const median = known[known.length >> 1] ?? 1;
-  const b = balanceWeights(fit.paths.map((p) => aspect.get(p) ?? median), fit.labels, binsFor(fit.paths.length));
+  return paths.map((p) => aspect.get(p) ?? median);
+}
+
+/** Weights for `fit` that balance the classes within aspect-ratio bins; an image whose header was unreadable gets the median aspect. */
+export function aspectBalance(forms: readonly FileForm[], fit: { paths: readonly string[]; labels: readonly number[] }, log: (l: string) => void): AspectBalance {
+  const b = balanceWeights(aspectsOf(forms, fit.paths), fit.labels, binsFor(fit.paths.length));
   const range = (k: 0 | 1) => { const w = b.weights.filter((_, i) => fit.labels[i] === k && b.weights[i] > 0); return w.length ? `${Math.min(...w).toFixed(2)}–${Math.max(...w).toFixed(2)}` : 'none'; };
   log(`balancing the aspect ratio: ${b.bins.length} bin${b.bins.length === 1 ? '' : 's'}; weights NORMAL ${range(0)}, PNEUMONIA ${range(1)}; ${b.zeroWeight} image(s) in one-class bins get 0, ${b.clipped} capped at ${BALANCE_MAX_WEIGHT}`);
   return { trait: 'aspect ratio', weights: b.weights, summary: { trait: 'aspect ratio', bins: b.bins.map((x) => ({ upTo: Number.isFinite(x.upTo) ? Number(x.upTo.toFixed(4)) : null, NORMAL: x.counts[0], PNEUMONIA: x.counts[1] })), zeroWeight: b.zeroWeight, clipped: b.clipped, maxWeight: BALANCE_MAX_WEIGHT } };
+}
+
+/**
+ * What balanced training selects epochs by: the selection set's AUC with the aspect ratio held fixed (pairs
+ * compared only within one of its quantile bins, as `cxr evaluate` reports it), so the epoch kept is the one
+ * that separates the classes best beyond the files' shape. Undefined, said in the log, when the selection set
+ * has too few comparable pairs; the plain AUC is used then.
+ */
+export function aspectHeldFixedScore(forms: readonly FileForm[], selection: { paths: readonly string[]; labels: readonly number[] }, log: (l: string) => void): SelectionScore | undefined {
+  const { bin } = quantileBins(aspectsOf(forms, selection.paths), HELD_FIXED_BINS);
+  const { pairs, allPairs } = stratifiedAuc(selection.labels, selection.labels, bin);
+  if (pairs < HELD_FIXED_MIN_PAIRS) {
+    log(`epochs are chosen by the selection AUC: only ${pairs} NORMAL–PNEUMONIA pairs of the selection set share an aspect-ratio bin (${HELD_FIXED_MIN_PAIRS} needed to hold it fixed)`);
+    return undefined;
+  }
+  log(`epochs are chosen by the selection AUC with the aspect ratio held fixed (${pairs} of ${allPairs} pairs, ${HELD_FIXED_BINS} bins)`);
+  return {
+    name: 'AUC with the aspect ratio held fixed',
+    score: (labels, probs) => {
+      if (labels.length !== bin.length) throw new Error(`selection score: ${labels.length} selection images, ${bin.length} aspect ratios`);
+      return stratifiedAuc(labels, probs, bin).auc;
+    },
+  };
 }

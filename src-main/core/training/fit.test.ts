@@ -37,6 +37,19 @@ test('training on wasm learns a simple signal, restores the best epoch and leaks
   model.dispose();
 });
 
+test('a selection score other than the AUC picks the epoch kept, and is recorded beside the AUC', async () => {
+  const model = buildArchitecture('gap-cnn', { inputSize: S, filters: [8, 16], denseUnits: 8, seed: 2 });
+  let calls = 0;
+  // A score that falls every epoch: the first epoch is the best whatever the AUC does.
+  const { history, bestEpoch } = await fitModel(model, synthetic(48, 1), synthetic(16, 2), opts({ epochs: 3, selectionScore: { name: 'falling', score: () => 1 - ++calls / 10 } }));
+  assert.equal(bestEpoch, 1);
+  assert.deepEqual(history.map((h) => h.valScore), [0.9, 0.8, 0.7]);
+  assert.ok(history.every((h) => Number.isFinite(h.valAuc)));
+  const p = predictArrays(model, synthetic(16, 2).pixels, S, S, 1);
+  assert.ok(Math.abs(auc(synthetic(16, 2).labels, p) - history[0].valAuc) < 1e-6, 'the first epoch\'s weights were restored');
+  model.dispose();
+});
+
 test('the same seed gives the same weights', async () => {
   const run = async () => {
     const m = buildArchitecture('gap-cnn', { inputSize: S, filters: [4], denseUnits: 4, seed: 2, dropout: 0 });

@@ -22,8 +22,17 @@ export interface EpochRecord {
   loss: number;
   valLoss: number;
   valAuc: number;
+  /** The score epochs were chosen by, when it is not the plain AUC (FitOptions.selectionScore). */
+  valScore?: number;
   learningRate: number;
   seconds: number;
+}
+
+/** What picks the best epoch on the selection set, when the plain AUC should not (e.g. the AUC with a trait held fixed). */
+export interface SelectionScore {
+  /** Said in logs and metadata, e.g. "AUC with the aspect ratio held fixed". */
+  name: string;
+  score(labels: readonly number[], probs: ArrayLike<number>): number;
 }
 
 /** In-memory training data: HWC float images and 0/1 labels. */
@@ -36,6 +45,8 @@ export interface ArrayDataset {
 
 /** How to fit. */
 export interface FitOptions {
+  /** Scores the selection set after each epoch for early stopping and best-weights restore (default: its AUC). */
+  selectionScore?: SelectionScore;
   height: number;
   width: number;
   channels: number;
@@ -78,6 +89,7 @@ export interface FitState {
   /** Epochs completed. */
   epoch: number;
   history: EpochRecord[];
+  /** The best epoch so far: `auc` holds its selection score (the AUC unless FitOptions.selectionScore says otherwise). */
   best: { auc: number; loss: number; epoch: number; weights: Float32Array[] | null };
   learningRate: number;
   sinceBest: number;
@@ -224,12 +236,13 @@ export async function fitModel(model: tfl.LayersModel, train: ArrayDataset, val:
       const probs = pool ? await predictOnPool(pool, val.pixels, o.signal) : predictArrays(model, val.pixels, o.height, o.width, o.channels, 32, o.signal);
       const valLoss = tf.tidy(() => weightedBce(tf.tensor2d(probs, [probs.length, 1]), tf.tensor2d(val.labels, [val.labels.length, 1]), tf.ones([val.labels.length, 1])).dataSync()[0]);
       const valAuc = auc(val.labels, probs);
-      const record: EpochRecord = { epoch, loss: lossSum / n, valLoss, valAuc, learningRate: lr, seconds: (Date.now() - t0) / 1000 };
+      const valScore = o.selectionScore ? o.selectionScore.score(val.labels, probs) : valAuc;
+      const record: EpochRecord = { epoch, loss: lossSum / n, valLoss, valAuc, ...(o.selectionScore ? { valScore } : {}), learningRate: lr, seconds: (Date.now() - t0) / 1000 };
       history.push(record);
-      const improved = valAuc > best.auc + 1e-4 || (Math.abs(valAuc - best.auc) <= 1e-4 && valLoss < best.loss);
+      const improved = valScore > best.auc + 1e-4 || (Math.abs(valScore - best.auc) <= 1e-4 && valLoss < best.loss);
       if (improved) {
         best.weights?.forEach((t) => t.dispose());
-        best = { auc: valAuc, loss: valLoss, epoch, weights: model.getWeights().map((t) => t.clone()) };
+        best = { auc: valScore, loss: valLoss, epoch, weights: model.getWeights().map((t) => t.clone()) };
         sinceBest = 0;
         sinceLr = 0;
       } else {

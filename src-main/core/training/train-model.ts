@@ -102,7 +102,7 @@ export async function trainAndSave(req: TrainRequest): Promise<{ metadata: Model
   const dir = req.outDir ? path.resolve(req.outDir) : path.join(userModelsDir(req.modelsDir), req.id);
   const ckDir = checkpointDir(dir);
   const architecture = tm ? `transfer:${req.transfer!.base}@${tm.cutAt}` : req.architecture;
-  const hyper: Record<string, unknown> = { architecture, inputSize: input.height, resize: input.resize, epochs: req.epochs, batchSize: req.batchSize, learningRate: req.learningRate, optimizer: 'adam', loss: 'class-weighted binary cross-entropy', classWeights, classWeightsRule: Array.isArray(cw) ? 'given' : cw, ...(data.balance ? { balance: data.balance.summary } : {}), ...(isNpz ? { selection: 'the val_* arrays of the .npz' } : { holdoutFraction: req.holdoutFraction }), patience: req.patience, lrSchedule: 'halve after 3 epochs without improvement', augment, maxPerClass: req.maxPerClass ?? null, ...(req.architectureOptions && !tm ? { architectureOptions: req.architectureOptions } : {}) };
+  const hyper: Record<string, unknown> = { architecture, inputSize: input.height, resize: input.resize, epochs: req.epochs, batchSize: req.batchSize, learningRate: req.learningRate, optimizer: 'adam', loss: 'class-weighted binary cross-entropy', classWeights, classWeightsRule: Array.isArray(cw) ? 'given' : cw, ...(data.balance ? { balance: data.balance.summary } : {}), ...(data.selectionScore ? { selectionScore: data.selectionScore.name } : {}), ...(isNpz ? { selection: 'the val_* arrays of the .npz' } : { holdoutFraction: req.holdoutFraction }), patience: req.patience, lrSchedule: 'halve after 3 epochs without improvement', augment, maxPerClass: req.maxPerClass ?? null, ...(req.architectureOptions && !tm ? { architectureOptions: req.architectureOptions } : {}) };
   const workers = effectiveWorkers(req.workers ?? defaultWorkers(), engineInfo().backend);
   hyper.workers = workers;
   if (workers > 1) {
@@ -126,6 +126,7 @@ export async function trainAndSave(req: TrainRequest): Promise<{ metadata: Model
   const fitOptions = {
     height: input.height, width: input.width, channels: input.channels, epochs: req.epochs, batchSize: req.batchSize, learningRate: req.learningRate,
     seed: req.seed, classWeights, augment, patience: req.patience, lrPatience: 3, onProgress: req.onProgress, signal: req.signal, resume, workers, onLog: log,
+    ...(data.selectionScore ? { selectionScore: data.selectionScore } : {}),
     onEpochEnd: tm ? undefined : (state: FitState) => writeCheckpoint(ckDir, model, state, fingerprint),
   };
   const fitDs = { pixels: fitData.pixels, labels: fitData.labels, ...(data.balance ? { weights: data.balance.weights } : {}) };

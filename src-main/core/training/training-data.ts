@@ -5,7 +5,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { FileFailure, FormSignal, InputSpec, Tone } from '../../../src-shared/types.ts';
 import { describeFormSignal, readFileForms, signalsOfForms } from '../dataset/form-signals.ts';
-import { aspectBalance, type AspectBalance } from './balance-weights.ts';
+import { aspectBalance, aspectHeldFixedScore, type AspectBalance } from './balance-weights.ts';
+import type { SelectionScore } from './fit.ts';
 import { applyTone } from '../imaging/tone.ts';
 import { scanDataset, type DatasetItem } from '../dataset/scan.ts';
 import { stratifiedSplit } from '../dataset/split.ts';
@@ -42,6 +43,8 @@ export interface TrainingData {
   formSignals?: FormSignal[];
   /** With `balance: 'aspect'`: per-image loss weights parallel to `fit`, and how they were made. */
   balance?: AspectBalance;
+  /** With `balance: 'aspect'`: epochs are chosen by the selection AUC with the aspect ratio held fixed. */
+  selectionScore?: SelectionScore;
 }
 
 /** What to load. `input` is the model's input for folders; an .npz brings its own size. */
@@ -176,6 +179,7 @@ async function fromFolder(req: TrainingDataRequest): Promise<TrainingData> {
   const signals = signalsOfForms(forms);
   for (const s of signals?.filter((x) => x.flagged) ?? []) req.log(`warning: in the training images, ${describeFormSignal(s, req.input)}`);
   const balance = req.balance ? aspectBalance(forms, fit, req.log) : undefined;
+  const selectionScore = req.balance ? aspectHeldFixedScore(await readFileForms(split.selection), sel, req.log) : undefined;
   return {
     input: req.input,
     fit,
@@ -186,6 +190,7 @@ async function fromFolder(req: TrainingDataRequest): Promise<TrainingData> {
     notes: {},
     ...(signals ? { formSignals: signals } : {}),
     ...(balance ? { balance } : {}),
+    ...(selectionScore ? { selectionScore } : {}),
   };
 }
 

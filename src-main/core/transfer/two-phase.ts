@@ -50,6 +50,12 @@ export interface PhaseSummary extends ParamCounts {
   kept?: boolean;
 }
 
+/** The selection score of a phase's best epoch (what chose it: the AUC, or FitOptions.selectionScore). */
+function bestScore(history: readonly EpochRecord[], bestEpoch: number): number {
+  const h = history.find((e) => e.epoch === bestEpoch);
+  return h ? (h.valScore ?? h.valAuc) : -Infinity;
+}
+
 async function fitHeadOnCachedFeatures(
   model: tfl.LayersModel, train: ArrayDataset, val: ArrayDataset, o: FitOptions, views: number, log: (l: string) => void,
   ck: TransferCheckpointing | undefined, cached: { fit: ArrayDataset; selection: ArrayDataset } | undefined,
@@ -101,7 +107,7 @@ export async function fitTwoPhase(
   } else {
     const cached = resumed?.stage === 'features' ? resumed : undefined;
     const r = p.freezeBase && (p.featureViews ?? 0) > 0 ? await fitHeadOnCachedFeatures(model, train, val, o, p.featureViews!, log, ck, cached) : await fitModel(model, train, val, o);
-    r1 = { history: r.history, bestEpoch: r.bestEpoch, bestSelectionAuc: r.history.find((h) => h.epoch === r.bestEpoch)?.valAuc ?? -Infinity };
+    r1 = { history: r.history, bestEpoch: r.bestEpoch, bestSelectionAuc: bestScore(r.history, r.bestEpoch) };
     workers = r.workers;
   }
   const best1 = r1.bestSelectionAuc;
@@ -124,7 +130,7 @@ export async function fitTwoPhase(
     ...o, learningRate: p.fineTuneLr, epochs: p.fineTuneEpochs, resume: resume2,
     onEpochEnd: ck ? (state) => writePhase2Checkpoint(ck.dir, ck.fingerprint, model, state, r1, phase1Arrays) : undefined,
   });
-  const best2 = r2.history.find((h) => h.epoch === r2.bestEpoch)?.valAuc ?? -Infinity;
+  const best2 = bestScore(r2.history, r2.bestEpoch);
   const offset = history.length;
   history.push(...r2.history.map((h) => ({ ...h, epoch: h.epoch + offset, phase: 2 })));
   const kept = best2 >= best1;
