@@ -63,6 +63,16 @@ test('evaluate reports what the files\' form alone scores, and notes a flagged p
   const html = readFileSync(path.join(out, 'report.html'), 'utf8');
   assert.match(html, /<h2>Form of the files<\/h2>/);
   assert.match(html, /<tr class="warning"><td>aspect ratio !<\/td><td>0\.95\d*<\/td><td>1\.22<\/td><td>1\.50<\/td><td>yes<\/td><td>too few pairs \(\d+\)<\/td><\/tr>/);
+  // --tone decodes the grey levels too: two more traits, judged and held fixed like the others.
+  const t = await cxr(['evaluate', path.join(data.dir, 'val'), '--model', 'tiny', '--tone', '--out', path.join(tmp.dir, 'report-tone')], env);
+  assert.equal(t.code, 0, t.stderr);
+  const toned = JSON.parse(readFileSync(path.join(tmp.dir, 'report-tone', 'report.json'), 'utf8'));
+  assert.deepEqual(toned.formSignals.map((x: { trait: string }) => x.trait), [...report.formSignals.map((x: { trait: string }) => x.trait), 'mean grey level', 'grey-level spread']);
+  const spread = toned.formSignals.find((x: { trait: string }) => x.trait === 'grey-level spread');
+  assert.ok(spread.flagged, JSON.stringify(spread));
+  assert.ok(toned.heldFixed.some((h: { trait: string }) => h.trait === 'grey-level spread'));
+  assert.match(t.stderr, /^note: in these images, grey-level spread alone separates NORMAL from PNEUMONIA with AUC 0\.\d+/m);
+  assert.match(readFileSync(path.join(tmp.dir, 'report-tone', 'report.html'), 'utf8'), /<tr[^>]*><td>mean grey level<\/td><td>0\.\d+<\/td><td>\d+\.\d<\/td><td>\d+\.\d<\/td>/);
   // Class folders named in another case are the model's classes all the same.
   const lower = path.join(tmp.dir, 'lower');
   for (const cls of ['NORMAL', 'PNEUMONIA']) await copyFolder(path.join(data.dir, 'val', cls), path.join(lower, cls.toLowerCase()));

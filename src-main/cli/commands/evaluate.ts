@@ -20,7 +20,7 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 export const evaluateCommand: Command = {
   name: 'evaluate',
-  usage: `usage: cxr evaluate <labelled-folder> [--model ID] [--record NAME] [--out DIR] [--framing ZOOM] [--backend NAME] [--models-dir DIR] [--json]
+  usage: `usage: cxr evaluate <labelled-folder> [--model ID] [--record NAME] [--out DIR] [--framing ZOOM] [--tone] [--backend NAME] [--models-dir DIR] [--json]
 
 <labelled-folder> holds NORMAL/ and PNEUMONIA/ sub-folders. The model's own threshold is used (never tuned here).
 --record NAME stores the metrics in the model's metadata.json and MODEL_CARD.md under NAME.
@@ -32,11 +32,13 @@ The report also shows how well each file property alone (size, width, height, as
 separates the classes: baselines the model must clearly beat; a flagged one the model can see is noted.
 For each flagged property it also gives the model's AUC with that property held fixed (only pairs of images
 in the same quantile bin of it are compared): near the plain AUC, the model sees more than that property.
+--tone also decodes each image's grey levels (as cxr dataset --tone: mean grey level and grey-level spread of the
+224 px grey centre crop) and judges them the same way.
 --framing ZOOM scores the folder a second time with every image framed tighter (brought to ZOOM times the
 input size, centre kept; 1.1 = 10 % tighter, as on a study collimated tighter) and reports how AUC,
 sensitivity, specificity and each class's mean logit move and how many labels change.`,
   async run(argv, io) {
-    const { values, positionals } = parse(argv, { ...engineOptions, model: { type: 'string' }, record: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, framing: { type: 'string' } });
+    const { values, positionals } = parse(argv, { ...engineOptions, model: { type: 'string' }, record: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, framing: { type: 'string' }, tone: { type: 'boolean' } });
     if (positionals.length !== 1) throw new UsageError('name exactly one labelled folder');
     const zoom = values.framing === undefined ? undefined : Number(values.framing);
     if (zoom !== undefined && !(zoom > 1 && zoom <= 2)) throw new UsageError(`--framing ${values.framing}: give the zoom, a number above 1 and at most 2 (1.1 = 10 % tighter)`);
@@ -67,7 +69,7 @@ sensitivity, specificity and each class's mean logit move and how many labels ch
     const trainedOn = { images: seen.length, examples: seen.slice(0, 5) };
     const scored = new Set(outcome.records.map((r) => r.path));
     const className = (label: string | null) => md.classNames.find((c) => c.toLowerCase() === String(label).toLowerCase()) ?? label;
-    const forms = await readFileForms(items.filter((it) => scored.has(it.path)).map((it) => ({ ...it, label: className(it.label) })));
+    const forms = await readFileForms(items.filter((it) => scored.has(it.path)).map((it) => ({ ...it, label: className(it.label) })), { tone: !!values.tone });
     const signals = signalsOfForms(forms, md.positiveClass) ?? [];
     const heldFixed = heldFixedAucs(signals, forms, outcome.records.map((r, i) => ({ path: r.path, label: labels[i], probability: scores[i] })));
     for (const f of signals.filter((x) => x.flagged && traitVisibility(x.trait, md.input) !== 'no')) {
