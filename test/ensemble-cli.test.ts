@@ -175,6 +175,9 @@ test('members trained with different --tone each get their own channel; mixed 8/
   // Each member is scored on the selection set inside the ensemble (that each reads its own tone channel is
   // checked in build-ensemble.test.ts, the stacking of the channels in preprocess.test.ts).
   assert.match(e.stderr, /selection tiny56e: AUC 0\.\d+, Brier 0\.\d+\nselection p28: AUC[^\n]*\nselection tiny56: AUC[^\n]*\nselection ensemble: AUC/);
+  const list = await cxr(['models'], env);
+  assert.match(list.stdout, /input 56×56×3 scale255 channel tones equalize\/none\/equalize, threshold/);
+  assert.match(list.stdout, /input 56×56×1 scale255 tone equalize, threshold/);
   const c = await cxr(['classify', path.join(data.dir, 'val'), '--model', 'ens-tone', '--engine', 'tfjs'], env);
   assert.equal(c.code, 0, c.stderr);
   assert.equal(c.stdout.trim().split('\n').length, 16);

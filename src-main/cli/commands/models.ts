@@ -18,7 +18,7 @@ export const modelsCommand: Command = {
     for (const m of models) {
       const md = m.metadata;
       io.out(`${md.id}  v${md.version}  (${m.source})  ${md.name}`);
-      io.out(`  ${md.architecture}, ${md.parameters.toLocaleString('en-US')} params, input ${md.input.width}×${md.input.height}×${md.input.channels} ${md.input.scaling}, threshold ${md.threshold.toFixed(3)}`);
+      io.out(`  ${md.architecture}, ${md.parameters.toLocaleString('en-US')} params, input ${md.input.width}×${md.input.height}×${md.input.channels} ${md.input.scaling}${md.input.tone ? ` tone ${md.input.tone}` : md.input.toneByChannel ? ` channel tones ${md.input.toneByChannel.join('/')}` : ''}, threshold ${md.threshold.toFixed(3)}`);
       for (const [k, s] of Object.entries(md.metrics ?? {})) {
         io.out(`  ${k}: n=${s.n} AUC ${f3(s.auc.value)} [${f3(s.auc.ci95[0])}–${f3(s.auc.ci95[1])}]  acc ${f3(s.accuracy.value)}  sens ${f3(s.sensitivity.value)}  spec ${f3(s.specificity.value)}`);
       }
