@@ -101,7 +101,7 @@ export function aspectBalance(forms: readonly FileForm[], fit: { paths: readonly
  */
 export function aspectHeldFixedScore(forms: readonly FileForm[], selection: { paths: readonly string[]; labels: readonly number[] }, log: (l: string) => void): SelectionScore | undefined {
   const { bin } = quantileBins(aspectsOf(forms, selection.paths), HELD_FIXED_BINS);
-  const { pairs, allPairs } = stratifiedAuc(selection.labels, selection.labels, bin);
+  const { pairs, allPairs } = stratifiedAuc(selection.labels, selection.labels, bin); // pair counts only: any scores do
   if (pairs < HELD_FIXED_MIN_PAIRS) {
     log(`epochs are chosen by the selection AUC: only ${pairs} NORMAL–PNEUMONIA pairs of the selection set share an aspect-ratio bin (${HELD_FIXED_MIN_PAIRS} needed to hold it fixed)`);
     return undefined;
