@@ -124,6 +124,9 @@ test('train on a PneumoniaMNIST subset, combine it with a 56 px model, classify 
   const requant = await cxr(['quantize', 'ens-q8', '--id', 'again'], env);
   assert.equal(requant.code, 1);
   assert.match(requant.stderr, /already stored as uint8; quantise the float32 model it came from/);
+  const badTo = await cxr(['quantize', 'ens', '--id', 'x', '--to', 'float32'], env);
+  assert.equal(badTo.code, 1);
+  assert.match(badTo.stderr, /--to must be uint8, uint16 or mixed \(got "float32"\)/);
   const badWeights = await cxr(['ensemble', 'tiny56', 'p28', '--id', 'x', '--weights', 'int4'], env);
   assert.equal(badWeights.code, 1);
   assert.match(badWeights.stderr, /--weights must be float32, uint8, uint16 or mixed \(got "int4"\)/);

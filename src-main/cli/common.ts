@@ -2,6 +2,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { EngineInfo, SourceForm } from '../../src-shared/types.ts';
 import { initEngine, parseBackendName } from '../core/engine/backend.ts';
 import { parseWorkers } from '../core/training/parallel/workers-option.ts';
+import type { WeightStorage } from '../core/models/quantize-weights.ts';
 import { UsageError } from './command.ts';
 
 /** Options every command that runs a model accepts. */
@@ -39,6 +40,12 @@ export function numberFlag(value: string | undefined, flag: string, min: number,
   const n = Number(value);
   if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`${flag} must be a number from ${min} to ${max} (got "${value}")`);
   return n;
+}
+
+/** A weight-storage flag (`cxr ensemble --weights`, `cxr quantize --to`): one of `allowed`, else a usage error. */
+export function storageFlag<T extends WeightStorage>(value: string, flag: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${flag} must be ${allowed.slice(0, -1).join(', ')} or ${allowed[allowed.length - 1]} (got "${value}")`);
+  return value as T;
 }
 
 /** The `--source-form SIDE:QUALITY` flag (e.g. 512:90; undefined when absent); a bad value is a usage error. */

@@ -1,6 +1,6 @@
 import type { Command } from '../command.ts';
 import { UsageError } from '../command.ts';
-import { engineFromFlags, engineOptions, numberFlag, parse, shellQuote, sourceFormFlag } from '../common.ts';
+import { engineFromFlags, engineOptions, numberFlag, parse, shellQuote, sourceFormFlag, storageFlag } from '../common.ts';
 import { engineLabel } from '../../core/engine/backend.ts';
 import { makeEnsemble } from '../../core/ensemble/make-ensemble.ts';
 
@@ -35,8 +35,7 @@ export const ensembleCommand: Command = {
     });
     if (positionals.length < 2) throw new UsageError('name at least two models to combine');
     if (!values.id) throw new UsageError('--id is required (letters, digits, ".", "_" or "-")');
-    const weights = values.weights ?? 'float32';
-    if (weights !== 'float32' && weights !== 'uint8' && weights !== 'uint16' && weights !== 'mixed') throw new UsageError(`--weights must be float32, uint8, uint16 or mixed (got "${weights}")`);
+    const weights = storageFlag(values.weights ?? 'float32', '--weights', ['float32', 'uint8', 'uint16', 'mixed']);
     const engine = await engineFromFlags(values.backend);
     io.err(`engine ${engineLabel(engine)}`);
     const { metadata, dir, failures } = await makeEnsemble({

@@ -1,6 +1,6 @@
 import type { Command } from '../command.ts';
 import { UsageError } from '../command.ts';
-import { engineFromFlags, engineOptions, numberFlag, parse, shellQuote } from '../common.ts';
+import { engineFromFlags, engineOptions, numberFlag, parse, shellQuote, storageFlag } from '../common.ts';
 import { engineLabel } from '../../core/engine/backend.ts';
 import { quantizeModel } from '../../core/models/quantize-model.ts';
 
@@ -26,8 +26,7 @@ export const quantizeCommand: Command = {
     });
     if (positionals.length !== 1) throw new UsageError('name one model to quantise');
     if (!values.id) throw new UsageError('--id is required (letters, digits, ".", "_" or "-")');
-    const to = values.to ?? 'uint8';
-    if (to !== 'uint8' && to !== 'uint16' && to !== 'mixed') throw new UsageError(`--to must be uint8, uint16 or mixed (got "${to}")`);
+    const to = storageFlag(values.to ?? 'uint8', '--to', ['uint8', 'uint16', 'mixed']);
     const engine = await engineFromFlags(values.backend);
     io.err(`engine ${engineLabel(engine)}`);
     const { metadata, dir, failures } = await quantizeModel({
