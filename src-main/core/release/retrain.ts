@@ -17,7 +17,7 @@ import { modelFittedHashes } from '../models/fitted-images.ts';
 import { renderModelCard } from '../models/model-card.ts';
 import { userModelsDir } from '../models/paths.ts';
 import { loadStoredModel, resolveModel, saveModel } from '../models/store.ts';
-import { aspectBalance, aspectHeldFixedScore } from '../training/balance-weights.ts';
+import { aspectBalance, aspectHeldFixedScore, autoClassWeights } from '../training/balance-weights.ts';
 import { fitModel, predictArrays, type TrainProgress } from '../training/fit.ts';
 import { keepBatchNormInInference } from '../training/batch-norm-mode.ts';
 import { loadImages } from '../training/load-images.ts';
@@ -117,8 +117,7 @@ export async function retrainModel(req: RetrainRequest): Promise<RetrainOutcome>
   if (!pos || !neg) throw new Error(`${req.addFolder}: fine-tuning needs images of both classes (found ${neg} NORMAL, ${pos} PNEUMONIA)`);
   const balance = req.balanceAspect ? aspectBalance(forms, fitData, log) : undefined;
   const selectionScore = req.balanceAspect ? aspectHeldFixedScore(await readFileForms(split.selection), selData, log) : undefined;
-  // Balanced weights already give both classes the same total weight.
-  const classWeights: [number, number] = balance ? [1, 1] : [fitData.labels.length / (2 * neg), fitData.labels.length / (2 * pos)];
+  const classWeights = autoClassWeights(fitData.labels, !!balance);
   log(`fine-tuning ${md.id} v${md.version} on ${fitData.labels.length} images (${added.length} new), selecting on ${selData.labels.length}`);
   const { height, width, channels } = md.input;
   const model = await loadStoredModel(stored);

@@ -4,7 +4,7 @@ import { auc } from '../evaluation/metrics.ts';
 import { stratifiedAuc } from '../evaluation/held-fixed.ts';
 import { quantileBins } from '../evaluation/quantile-bins.ts';
 import type { FileForm } from '../dataset/form-signals.ts';
-import { aspectHeldFixedScore, balanceWeights, binsFor, repeatPerView } from './balance-weights.ts';
+import { aspectHeldFixedScore, autoClassWeights, balanceWeights, binsFor, repeatPerView } from './balance-weights.ts';
 
 /** Weighted AUC of a score: the weighted share of (positive, negative) pairs the positive wins (ties one half). */
 function weightedAuc(labels: number[], scores: number[], w: number[]): number {
@@ -84,4 +84,9 @@ test('balanced training selects epochs by the selection AUC with the aspect rati
   const few = aspectHeldFixedScore(forms.slice(0, 6), { paths: paths.slice(0, 6), labels: labels.slice(0, 6) }, (l) => logs.push(l));
   assert.equal(few, undefined);
   assert.match(logs[1], /^epochs are chosen by the selection AUC: only \d+ NORMAL–PNEUMONIA pairs of the selection set share an aspect-ratio bin \(20 needed to hold it fixed\)$/);
+});
+
+test('auto class weights: inverse class frequency, or none beside balancing weights', () => {
+  assert.deepEqual(autoClassWeights([0, 1, 1, 1], false), [2, 2 / 3]);
+  assert.deepEqual(autoClassWeights([0, 1, 1, 1], true), [1, 1]);
 });

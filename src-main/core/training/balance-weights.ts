@@ -115,3 +115,13 @@ export function aspectHeldFixedScore(forms: readonly FileForm[], selection: { pa
     },
   };
 }
+
+/**
+ * Class weights `auto` gives: inverse class frequency, n / (2 n_c), so both classes weigh the same in the loss;
+ * [1, 1] when per-image balancing weights already do that (`balanced`).
+ */
+export function autoClassWeights(labels: readonly number[], balanced: boolean): [number, number] {
+  if (balanced) return [1, 1];
+  const pos = labels.filter((l) => l === 1).length;
+  return [labels.length / (2 * (labels.length - pos)), labels.length / (2 * pos)];
+}

@@ -11,6 +11,7 @@ import { userModelsDir } from '../models/paths.ts';
 import { fittedPaths, modelFittedHashes, splitFlags } from '../models/fitted-images.ts';
 import { saveModel, type StoredModel } from '../models/store.ts';
 import { checkpointDir, readCheckpoint, removeCheckpoint, writeCheckpoint } from './checkpoint.ts';
+import { autoClassWeights } from './balance-weights.ts';
 import { fitModel, predictArrays, type FitState, type TrainProgress } from './fit.ts';
 import { CLASS_NAMES, loadTrainingData } from './training-data.ts';
 import { DATA_MANIFEST_FILE, dataManifest } from './data-manifest.ts';
@@ -94,8 +95,7 @@ export async function trainAndSave(req: TrainRequest): Promise<{ metadata: Model
   const neg = fitData.labels.length - pos;
   if (pos === 0 || neg === 0) throw new Error(`${req.dataRoot}: training needs images of both classes (found ${neg} NORMAL, ${pos} PNEUMONIA)`);
   const cw = req.classWeights ?? 'auto';
-  // Balancing weights already give both classes the same total weight, so 'auto' adds nothing to them.
-  const classWeights: [number, number] = cw === 'auto' ? (data.balance ? [1, 1] : [fitData.labels.length / (2 * neg), fitData.labels.length / (2 * pos)]) : cw === 'none' ? [1, 1] : cw;
+  const classWeights: [number, number] = cw === 'auto' ? autoClassWeights(fitData.labels, !!data.balance) : cw === 'none' ? [1, 1] : cw;
   if (!classWeights.every((w) => Number.isFinite(w) && w > 0)) throw new Error(`class weights must be positive numbers (got ${classWeights.join(', ')})`);
   const augment = req.augment ? validateAugment(req.augmentRanges ?? DEFAULT_AUGMENT) : null;
 
