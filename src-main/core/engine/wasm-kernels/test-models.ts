@@ -11,32 +11,35 @@ export type Arch = 'plain' | 'batchnorm' | 'separable';
  */
 export function buildModel(arch: Arch, size: number, filters: number[] = [4, 8, 8, 8], dense = 16): tfl.LayersModel {
   const m = tfl.sequential();
+  // Seeded initial weights: the same model every run, so a numerical comparison passes or fails for good.
+  let seed = 1;
+  const init = () => tfl.initializers.glorotUniform({ seed: seed++ });
   if (arch === 'plain') {
     filters.forEach((f, i) => {
-      m.add(tfl.layers.conv2d({ ...(i === 0 ? { inputShape: [size, size, 1] } : {}), filters: f, kernelSize: 3, activation: 'relu' }));
+      m.add(tfl.layers.conv2d({ ...(i === 0 ? { inputShape: [size, size, 1] } : {}), filters: f, kernelSize: 3, activation: 'relu', kernelInitializer: init() }));
       m.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
     });
     m.add(tfl.layers.flatten());
     m.add(tfl.layers.dropout({ rate: 0.5, seed: 7 }));
-    m.add(tfl.layers.dense({ units: dense, activation: 'relu' }));
-    m.add(tfl.layers.dense({ units: 1, activation: 'sigmoid' }));
+    m.add(tfl.layers.dense({ units: dense, activation: 'relu', kernelInitializer: init() }));
+    m.add(tfl.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: init() }));
   } else if (arch === 'batchnorm') {
     const reg = () => tfl.regularizers.l2({ l2: 1e-2 });
-    m.add(tfl.layers.conv2d({ inputShape: [size, size, 1], filters: filters[0], kernelSize: 3, padding: 'same', useBias: false, kernelRegularizer: reg() }));
+    m.add(tfl.layers.conv2d({ inputShape: [size, size, 1], filters: filters[0], kernelSize: 3, padding: 'same', useBias: false, kernelRegularizer: reg(), kernelInitializer: init() }));
     m.add(tfl.layers.batchNormalization());
     m.add(tfl.layers.reLU());
-    m.add(tfl.layers.conv2d({ filters: filters[1], kernelSize: 3, strides: 2, padding: 'same', useBias: false, kernelRegularizer: reg() }));
+    m.add(tfl.layers.conv2d({ filters: filters[1], kernelSize: 3, strides: 2, padding: 'same', useBias: false, kernelRegularizer: reg(), kernelInitializer: init() }));
     m.add(tfl.layers.batchNormalization());
     m.add(tfl.layers.reLU());
     m.add(tfl.layers.globalAveragePooling2d({}));
-    m.add(tfl.layers.dense({ units: 1, activation: 'sigmoid', kernelRegularizer: reg() }));
+    m.add(tfl.layers.dense({ units: 1, activation: 'sigmoid', kernelRegularizer: reg(), kernelInitializer: init() }));
   } else {
-    m.add(tfl.layers.conv2d({ inputShape: [size, size, 1], filters: filters[0], kernelSize: 3, padding: 'same', activation: 'relu' }));
-    m.add(tfl.layers.separableConv2d({ filters: filters[1], kernelSize: 3, padding: 'same', depthMultiplier: 2, activation: 'relu' }));
-    m.add(tfl.layers.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }));
+    m.add(tfl.layers.conv2d({ inputShape: [size, size, 1], filters: filters[0], kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init() }));
+    m.add(tfl.layers.separableConv2d({ filters: filters[1], kernelSize: 3, padding: 'same', depthMultiplier: 2, activation: 'relu', depthwiseInitializer: init(), pointwiseInitializer: init() }));
+    m.add(tfl.layers.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', depthwiseInitializer: init() }));
     m.add(tfl.layers.averagePooling2d({ poolSize: 2 }));
     m.add(tfl.layers.flatten());
-    m.add(tfl.layers.dense({ units: 1, activation: 'sigmoid' }));
+    m.add(tfl.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: init() }));
   }
   return m;
 }
