@@ -142,11 +142,19 @@ export function signalsOfForms(forms: readonly FileForm[], positive?: string): F
   return formSignals(forms.map((f) => ({ ...f, split: 'all' })), positive)[0]?.signals;
 }
 
+/** What of a model's input decides which traits it can see (a subset of InputSpec). */
+export interface ModelInputView {
+  resize: string;
+  channels: number;
+  tone?: Tone;
+  toneByChannel?: ChannelTone[];
+}
+
 /**
  * One sentence on a flagged trait for a model card or a log: how well it separates the classes and whether
- * a model with this resize mode and channel count can see it.
+ * a model with this resize mode, channel count and tone normalisation can see it.
  */
-export function describeFormSignal(s: FormSignal, input?: { resize: string; channels: number; tone?: Tone }): string {
+export function describeFormSignal(s: FormSignal, input?: ModelInputView): string {
   const [a, b] = Object.keys(s.medians);
   const head = `${s.trait} alone separates ${a} from ${b} with AUC ${s.separation.toFixed(2)} (median ${formatTraitValue(s.trait, s.medians[a])} vs ${formatTraitValue(s.trait, s.medians[b])})`;
   return `${head}: ${visibility(s.trait, input)}`;
@@ -160,7 +168,7 @@ export function formatTraitValue(trait: FormTrait, v: number): string {
 }
 
 /** Whether a model with this input can see a trait: `no` (resizing or tone normalisation hides it), `partly` or `yes`. */
-export function traitVisibility(trait: FormTrait, input: { resize: string; channels: number; tone?: Tone; toneByChannel?: ChannelTone[] }): 'no' | 'partly' | 'yes' {
+export function traitVisibility(trait: FormTrait, input: ModelInputView): 'no' | 'partly' | 'yes' {
   // A mixed-tone ensemble sees every tone its channels carry: the least normalised one decides.
   const tones: ChannelTone[] = input.toneByChannel ?? [input.tone ?? 'none'];
   if (trait === 'mean grey level') return tones.includes('none') ? 'yes' : 'no';
@@ -170,7 +178,7 @@ export function traitVisibility(trait: FormTrait, input: { resize: string; chann
   return 'no';
 }
 
-function visibility(trait: FormTrait, input?: { resize: string; channels: number; tone?: Tone }): string {
+function visibility(trait: FormTrait, input?: ModelInputView): string {
   if (trait === 'mean grey level' || trait === 'grey-level spread') {
     if (input && traitVisibility(trait, input) === 'no') return 'this model\'s tone normalisation hides it';
     return 'brightness and contrast come from the machine and exposure as well as from disease; a model sees them unless its input is tone-normalised (`cxr train --tone`)';

@@ -89,6 +89,11 @@ test('report.html shows the files\' form as baselines, flagged rows marked, with
   assert.match(html, /<tr class="warning"><td>file size !<\/td><td>0\.9\d*<\/td><td>244 KiB<\/td><td>68 KiB<\/td><td>no<\/td><td>0\.875 \(6 bins, 25 % of pairs\)<\/td><\/tr>/);
   assert.match(html, /<tr><td>aspect ratio<\/td><td>0\.6\d*<\/td><td>1\.20<\/td><td>1\.30<\/td><td>yes<\/td><td><\/td><\/tr>/);
   assert.deepEqual(sample().heldFixed, []);
+  // The model's tone normalisation reaches the report: an equalizing model does not see the mean grey level.
+  const grey = [{ trait: 'mean grey level' as const, auc: 0.2, separation: 0.8, higherIn: 'NORMAL', medians: { NORMAL: 160, PNEUMONIA: 130 }, flagged: true }];
+  const eq = buildEvaluationReport({ metadata: { ...md, input: { ...md.input, tone: 'equalize' } }, name: 'unit', folder: '/x', paths: ['a', 'b'], labels: [0, 1], probabilities: [0.2, 0.7], formSignals: grey });
+  assert.deepEqual(eq.model.input, { resize: 'stretch', channels: 1, tone: 'equalize' });
+  assert.match(await renderReportHtml(eq), /<tr class="warning"><td>mean grey level !<\/td><td>0\.8\d*<\/td><td>160\.0<\/td><td>130\.0<\/td><td>no<\/td>/);
 });
 
 test('report.html shows the framing check when it was run, and nothing of it otherwise', async () => {

@@ -1,5 +1,6 @@
 /** The evaluation report of one model on one labelled folder: every number `report.json` and `report.html` show. */
 import type { FileFailure, FormSignal, HeldFixedAuc, MetricWithCI, ModelMetadata } from '../../../src-shared/types.ts';
+import type { ModelInputView } from '../dataset/form-signals.ts';
 import { calibrationSummary, type CalibrationSummary } from './calibration.ts';
 import type { FramingCheck } from './framing.ts';
 import { averagePrecision, prCurve, rocCurve, type PrPoint, type RocPoint } from './curves.ts';
@@ -21,7 +22,7 @@ export interface CaseResult {
 export interface EvaluationReport {
   schemaVersion: 1;
   created: string;
-  model: { id: string; version: string; architecture: string; threshold: number; thresholdChosenBy: string; positiveClass: string; negativeClass: string; input: { resize: string; channels: number } };
+  model: { id: string; version: string; architecture: string; threshold: number; thresholdChosenBy: string; positiveClass: string; negativeClass: string; input: ModelInputView };
   dataset: { name: string; folder: string; n: number; positives: number; negatives: number; failures: FileFailure[]; trainedOn?: TrainedOn };
   threshold: number;
   confusion: Confusion;
@@ -88,7 +89,7 @@ export function buildEvaluationReport(r: ReportInput): EvaluationReport {
   return {
     schemaVersion: 1,
     created: r.created ?? new Date().toISOString(),
-    model: { id: md.id, version: md.version, architecture: md.architecture, threshold: md.threshold, thresholdChosenBy: md.thresholdChosenBy, positiveClass: md.positiveClass, negativeClass, input: { resize: md.input.resize, channels: md.input.channels } },
+    model: { id: md.id, version: md.version, architecture: md.architecture, threshold: md.threshold, thresholdChosenBy: md.thresholdChosenBy, positiveClass: md.positiveClass, negativeClass, input: { resize: md.input.resize, channels: md.input.channels, ...(md.input.tone ? { tone: md.input.tone } : {}), ...(md.input.toneByChannel ? { toneByChannel: md.input.toneByChannel } : {}) } },
     dataset: { name: r.name, folder: r.folder, n: labels.length, positives, negatives: labels.length - positives, failures: r.failures ?? [], ...(r.trainedOn?.images ? { trainedOn: r.trainedOn } : {}) },
     threshold,
     confusion,
