@@ -42,6 +42,11 @@ export function numberFlag(value: string | undefined, flag: string, min: number,
   return n;
 }
 
+/** The selection score an epoch was chosen by, beside its AUC in a progress line (only --balance-aspect sets one). */
+export function heldFixedNote(record: { valScore?: number }): string {
+  return record.valScore != null ? ` (aspect held fixed ${record.valScore.toFixed(4)})` : '';
+}
+
 /** A weight-storage flag (`cxr ensemble --weights`, `cxr quantize --to`): one of `allowed`, else a usage error. */
 export function storageFlag<T extends WeightStorage>(value: string, flag: string, allowed: readonly T[]): T {
   if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${flag} must be ${allowed.slice(0, -1).join(', ')} or ${allowed[allowed.length - 1]} (got "${value}")`);

@@ -1,7 +1,7 @@
 import type { Command } from '../command.ts';
 import { UsageError } from '../command.ts';
 import { AUGMENT_USAGE, augmentFromFlags, augmentOptions } from '../augment-flags.ts';
-import { engineFromFlags, engineOptions, numberFlag, parse, progressBar, workersFlag } from '../common.ts';
+import { engineFromFlags, engineOptions, heldFixedNote, numberFlag, parse, progressBar, workersFlag } from '../common.ts';
 import { engineLabel } from '../../core/engine/backend.ts';
 import { retrainModel } from '../../core/release/retrain.ts';
 import { TrainingCancelled } from '../../core/training/fit.ts';
@@ -55,7 +55,7 @@ export const retrainCommand: Command = {
         onLog: (l) => io.err(l),
         onProgress: (p) => {
           if (p.kind === 'batch') bar.update(p.batch, p.batches, `epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}`);
-          else io.err(`epoch ${p.epoch}: loss ${p.record.loss.toFixed(4)} selection AUC ${p.record.valAuc.toFixed(4)}${p.record.valScore != null ? ` (aspect held fixed ${p.record.valScore.toFixed(4)})` : ''}`);
+          else io.err(`epoch ${p.epoch}: loss ${p.record.loss.toFixed(4)} selection AUC ${p.record.valAuc.toFixed(4)}${heldFixedNote(p.record)}`);
         },
       });
       io.out(`${r.decision.promote ? 'promoted' : 'candidate'} ${r.metadata.id} v${r.metadata.version}: ${r.decision.reason}`);

@@ -3,7 +3,7 @@ import type { Tone } from '../../../src-shared/types.ts';
 import type { Command } from '../command.ts';
 import { UsageError } from '../command.ts';
 import { AUGMENT_USAGE, augmentFromFlags, augmentOptions, classWeightsFlag } from '../augment-flags.ts';
-import { engineFromFlags, engineOptions, numberFlag, parse, progressBar, shellQuote, sourceFormFlag, workersFlag } from '../common.ts';
+import { engineFromFlags, engineOptions, heldFixedNote, numberFlag, parse, progressBar, shellQuote, sourceFormFlag, workersFlag } from '../common.ts';
 import { ARCHITECTURES, type ArchitectureName } from '../../core/architectures/cnn.ts';
 import { engineLabel } from '../../core/engine/backend.ts';
 import { trainAndSave, type TrainRequest } from '../../core/training/train-model.ts';
@@ -172,7 +172,7 @@ export const trainCommand: Command = {
         onLog: (l) => io.err(l),
         onProgress: (p) => {
           if (p.kind === 'batch') bar.update(p.batch, p.batches, `epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)} ${p.imagesPerSecond.toFixed(1)} img/s ETA ${Math.round(p.etaSeconds / 60)} min`);
-          else io.err(`epoch ${p.epoch}: loss ${p.record.loss.toFixed(4)} selection loss ${p.record.valLoss.toFixed(4)} AUC ${p.record.valAuc.toFixed(4)}${p.record.valScore != null ? ` (aspect held fixed ${p.record.valScore.toFixed(4)})` : ''} lr ${p.learningRate}${p.improved ? ' (best so far)' : ''} ${p.record.seconds.toFixed(0)} s`);
+          else io.err(`epoch ${p.epoch}: loss ${p.record.loss.toFixed(4)} selection loss ${p.record.valLoss.toFixed(4)} AUC ${p.record.valAuc.toFixed(4)}${heldFixedNote(p.record)} lr ${p.learningRate}${p.improved ? ' (best so far)' : ''} ${p.record.seconds.toFixed(0)} s`);
         },
       });
       io.out(`saved model ${metadata.id} v${metadata.version} to ${dir}`);
