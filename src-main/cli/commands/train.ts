@@ -10,6 +10,7 @@ import { trainAndSave, type TrainRequest } from '../../core/training/train-model
 import { TrainingCancelled } from '../../core/training/fit.ts';
 import { checkpointDir } from '../../core/training/checkpoint.ts';
 import { userModelsDir } from '../../core/models/paths.ts';
+import { BASE_CHOICES, VGG19_NEEDS_WEIGHTS } from '../../core/transfer/backbone.ts';
 
 const usage = `usage: cxr train <data-folder|data.npz> --id ID [--name NAME] [--out DIR] [--architecture ${ARCHITECTURES.join('|')}]
                  [--filters 32,64,128] [--dropout 0.3] [--l2 1e-4] [--dense-units 64]
@@ -17,7 +18,7 @@ const usage = `usage: cxr train <data-folder|data.npz> --id ID [--name NAME] [--
                  [--holdout 0.15] [--patience 8] [--class-weights auto|none|w0,w1] [--balance-aspect] [--no-augment]
                  ${AUGMENT_USAGE}
                  [--max-per-class N] [--resume] [--workers N|auto] [--backend NAME] [--models-dir DIR] [--exclude-near DIR …] [--exclude-near-selection DATA-FOLDER …]
-                 transfer learning: --base mobilenetv2|inceptionv3|vgg19|MODEL [--cut-at LAYER] [--base-weights FILE] [--freeze-base]
+                 transfer learning: --base ${BASE_CHOICES} [--cut-at LAYER] [--base-weights FILE] [--freeze-base]
                  [--then-unfreeze-from LAYER | --unfreeze-last-blocks N] [--fine-tune-lr 1e-5] [--fine-tune-epochs 10] [--feature-views 4]
 
 Trains a CNN from scratch on <data-folder> laid out train/{NORMAL,PNEUMONIA} (+ optional val/) or {NORMAL,PNEUMONIA}/.
@@ -74,11 +75,11 @@ function transferFromFlags(values: Flags): NonNullable<TrainRequest['transfer']>
   const base = str('base');
   if (!base) {
     const stray = ['cut-at', 'base-weights', 'freeze-base', 'then-unfreeze-from', 'unfreeze-last-blocks', 'fine-tune-lr', 'fine-tune-epochs', 'feature-views'].find((k) => values[k] !== undefined);
-    if (stray) throw new UsageError(`--${stray} needs --base mobilenetv2|inceptionv3|vgg19|MODEL`);
+    if (stray) throw new UsageError(`--${stray} needs --base ${BASE_CHOICES}`);
     return undefined;
   }
   if (values.architecture !== undefined) throw new UsageError('--architecture and --base exclude each other');
-  if (base === 'vgg19' && !str('base-weights')) throw new UsageError('--base vgg19 needs --base-weights FILE: the Keras ImageNet file vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5 (it is never downloaded)');
+  if (base === 'vgg19' && !str('base-weights')) throw new UsageError(VGG19_NEEDS_WEIGHTS);
   if (str('then-unfreeze-from') && str('unfreeze-last-blocks')) throw new UsageError('give --then-unfreeze-from or --unfreeze-last-blocks, not both');
   return {
     base, cutAt: str('cut-at'), baseWeights: str('base-weights') ? path.resolve(str('base-weights')!) : undefined, inputSize: numberFlag(str('input-size'), '--input-size', 32, 512),

@@ -8,6 +8,11 @@ import { keepBatchNormInInference } from '../training/batch-norm-mode.ts';
 import { loadNsfwModel, NSFW_BACKBONES } from './nsfwjs-models.ts';
 import { buildVgg19, loadVgg19Weights, VGG19_CUT } from './vgg19.ts';
 
+/** The pretrained bases `--base` names besides a stored model (for usage lines and messages). */
+export const BASE_CHOICES = 'mobilenetv2|inceptionv3|vgg19|MODEL';
+/** What to do when `--base vgg19` comes without its weight file. */
+export const VGG19_NEEDS_WEIGHTS = '--base vgg19 needs --base-weights FILE: the Keras ImageNet file vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5 (it is never downloaded)';
+
 /** What backbone to use, as `cxr train --base …` gives it. */
 export interface BackboneRequest {
   /** `mobilenetv2`, `inceptionv3`, `vgg19`, or the id/folder of a stored model. */
@@ -50,7 +55,7 @@ async function loadBase(req: BackboneRequest, log: (l: string) => void): Promise
     }
   }
   if (req.base === 'vgg19') {
-    if (!req.baseWeights) throw new Error('--base vgg19 needs --base-weights FILE: the Keras ImageNet file vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5 (it is never downloaded)');
+    if (!req.baseWeights) throw new Error(VGG19_NEEDS_WEIGHTS);
     const size = req.inputSize ?? 224;
     const full = buildVgg19(size);
     await loadVgg19Weights(full, req.baseWeights);
