@@ -57,6 +57,9 @@ test('bad inputs are reported by name and never stop the batch', { skip: data.sk
   await sharp({ create: { width: 1, height: 1, channels: 3, background: '#000' } }).png().toFile(path.join(dir, 'one-pixel.png'));
   await sharp(bytes).resize(300).toColourspace('grey16').png().toFile(path.join(dir, 'sixteen-bit.png'));
   await sharp(bytes).resize(300).ensureAlpha().png().toFile(path.join(dir, 'rgba.png'));
+  const grey = await sharp(bytes).resize(300).greyscale().raw().toBuffer({ resolveWithObject: true });
+  const hot = Uint8Array.from({ length: grey.data.length * 3 }, (_, i) => [grey.data[(i / 3) | 0], grey.data[(i / 3) | 0] >> 1, 255 - grey.data[(i / 3) | 0]][i % 3]);
+  await sharp(hot, { raw: { width: grey.info.width, height: grey.info.height, channels: 3 } }).png().toFile(path.join(dir, 'pseudo-colour.png')); // an X-ray in false colour
   // Passed over by the folder walk and counted in the summary; the DICOM named on the command line is refused by name.
   const dicom = path.join(data.dir, 'dicom', 'derived-kermany-sc', 'NORMAL_IM-0133-0001.dcm');
   await fsp.copyFile(dicom, path.join(dir, 'study.dcm'));
@@ -70,11 +73,12 @@ test('bad inputs are reported by name and never stop the batch', { skip: data.sk
   const codes = Object.fromEntries(json.failures.map((f) => [path.basename(f.path), f.code]));
   assert.deepEqual(codes, {
     'empty-folder': 'EMPTY_FOLDER', 'no-such-folder': 'NOT_FOUND', 'one-pixel.png': 'TOO_SMALL', 'report.jpg': 'NOT_AN_IMAGE', 'truncated.jpeg': 'TRUNCATED',
-    'NORMAL_IM-0133-0001.dcm': 'UNSUPPORTED_FORMAT',
+    'NORMAL_IM-0133-0001.dcm': 'UNSUPPORTED_FORMAT', 'pseudo-colour.png': 'NOT_GREY',
   });
-  for (const name of ['truncated.jpeg', 'report.jpg', 'one-pixel.png', 'no-such-folder', 'empty-folder', 'NORMAL_IM-0133-0001.dcm']) assert.ok(r.stderr.includes(name), `stderr names ${name}`);
+  for (const name of ['truncated.jpeg', 'report.jpg', 'one-pixel.png', 'no-such-folder', 'empty-folder', 'NORMAL_IM-0133-0001.dcm', 'pseudo-colour.png']) assert.ok(r.stderr.includes(name), `stderr names ${name}`);
   assert.match(r.stderr, /NORMAL_IM-0133-0001\.dcm: this image format is not supported \(DICOM file, which this version does not read: export the study from the PACS or DICOM viewer\)/);
-  assert.match(r.stderr, /3 classified, 6 failed/);
+  assert.match(r.stderr, /pseudo-colour\.png: a colour picture, not a grey radiograph \(\d+ % of its pixels are coloured\); check that this file is a chest X-ray/);
+  assert.match(r.stderr, /3 classified, 7 failed/);
   assert.match(r.stderr, /not read: 2 files that are not \.jpg\/\.jpeg\/\.png \(1 \.dcm, 1 \.txt; DICOM is not read by this version/);
 });
 

@@ -16,7 +16,8 @@ export type ImageErrorCode =
   | 'TRUNCATED'
   | 'CORRUPT'
   | 'TOO_LARGE'
-  | 'TOO_SMALL';
+  | 'TOO_SMALL'
+  | 'NOT_GREY';
 
 const ADVICE: Record<ImageErrorCode, string> = {
   NOT_FOUND: 'the file does not exist; check the path',
@@ -29,6 +30,7 @@ const ADVICE: Record<ImageErrorCode, string> = {
   CORRUPT: 'the image data is damaged and cannot be decoded; re-export or re-copy it from the PACS',
   TOO_LARGE: 'the image is too large to process safely; downsample it before loading',
   TOO_SMALL: 'the image is too small to be a chest X-ray; use the original full-size export',
+  NOT_GREY: 'a colour picture, not a grey radiograph; check that this file is a chest X-ray (a radiograph exported in colour is still grey: export it again in greyscale)',
 };
 
 /** An image file that could not be read or decoded. */

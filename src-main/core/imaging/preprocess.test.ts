@@ -120,6 +120,33 @@ describe('loadForModel', () => {
     await assert.rejects(loadForModel(at('missing.png'), spec({ width: 8, height: 8 })), (e: unknown) => e instanceof ImageError && e.code === 'NOT_FOUND');
   });
 
+  test('a colour picture is refused (NOT_GREY, naming the file); a grey image stored as RGB is not', async () => {
+    const w = 64;
+    const px = new Uint8Array(w * w * 3);
+    for (let i = 0; i < w * w; i++) px.set(i % w < w / 2 ? [200, 40, 40] : [90, 90, 90], i * 3); // left half red
+    await sharp(px, { raw: { width: w, height: w, channels: 3 } }).png().toFile(at('logo.png'));
+    await assert.rejects(loadForModel(at('logo.png'), spec({ width: 16, height: 16, channels: 3 })), (e: unknown) =>
+      e instanceof ImageError && e.code === 'NOT_GREY' && /^logo\.png: a colour picture, not a grey radiograph \(50 % of its pixels are coloured\); .*greyscale/.test(e.message));
+    await assert.rejects(loadForModel(at('logo.png'), spec({ width: 16, height: 16, channels: 1 })), (e: unknown) => e instanceof ImageError && e.code === 'NOT_GREY');
+    const greyRgb = px.map((_, i) => 60 + ((i / 3) % w));
+    await sharp(greyRgb, { raw: { width: w, height: w, channels: 3 } }).jpeg({ quality: 75 }).toFile(at('grey-as-rgb.jpg'));
+    assert.equal((await resizeToSpec(await readFile(at('grey-as-rgb.jpg')), spec({ width: 16, height: 16, channels: 3 }))).colouredShare, 0);
+    assert.equal((await loadForModel(at('grey-as-rgb.jpg'), spec({ width: 16, height: 16, channels: 3 }))).data.length, 16 * 16 * 3);
+  });
+
+  test('every real X-ray has no coloured pixel, the 85 RGB-stored ones of train/ included', { skip: NO_DATA }, async () => {
+    const dir = path.join(DATA, 'train', 'PNEUMONIA');
+    const s = spec({ width: 224, height: 224, channels: 3, resize: 'crop' });
+    let rgb = 0;
+    for (const f of (await readdir(dir)).sort()) {
+      const buf = await readFile(path.join(dir, f));
+      if ((await sharp(buf).metadata()).channels !== 3) continue;
+      rgb++;
+      assert.equal((await resizeToSpec(buf, s, { file: f })).colouredShare, 0, f);
+    }
+    assert.ok(rgb >= 80, `${rgb} RGB files`);
+  });
+
   test('real test-dev images: right length and range (2 in flight)', { skip: NO_DATA }, async (t) => {
     const files: string[] = [];
     for (const c of ['NORMAL', 'PNEUMONIA']) {

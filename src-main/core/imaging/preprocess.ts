@@ -14,6 +14,8 @@
 import { createHash } from 'node:crypto';
 import type { ChannelTone, InputSpec, SourceForm } from '../../../src-shared/types.ts';
 import { applyTone } from './tone.ts';
+import { colouredShare, MAX_COLOURED_SHARE } from './colour-check.ts';
+import { ImageError } from './image-error.ts';
 import { imageErrorFromSharp, inspectImage, openPixels, readImageFile, toRawPixels, type ImageHeader } from './decode.ts';
 
 /** Resampling kernels offered for resizing. */
@@ -46,13 +48,15 @@ export const IMAGENET_BGR_MEAN: readonly [number, number, number] = [103.939, 11
 
 /**
  * Reads `file` once, hashes it, decodes and resizes it to `spec` and scales the pixels.
- * Throws ImageError (see image-error.ts) for files that cannot be used.
+ * Throws ImageError (see image-error.ts) for files that cannot be used, a colour picture included
+ * (NOT_GREY, see colour-check.ts): no model here should score one.
  */
 export async function loadForModel(file: string, spec: InputSpec, opts: PreprocessOptions = {}): Promise<ModelInput> {
   checkSpec(spec);
   const buffer = await readImageFile(file);
   const sha256 = createHash('sha256').update(buffer).digest('hex');
   const resized = await resizeToSpec(buffer, spec, { ...opts, file });
+  if (resized.colouredShare > MAX_COLOURED_SHARE) throw new ImageError(file, 'NOT_GREY', `${(resized.colouredShare * 100).toFixed(0)} % of its pixels are coloured`);
   return {
     data: pixelsToFloat(resized.pixels, spec),
     originalWidth: resized.originalWidth,
@@ -66,13 +70,14 @@ export async function loadForModel(file: string, spec: InputSpec, opts: Preproce
  * `stretch` ignores aspect, `letterbox` fits inside with black padding, `crop` covers and cuts
  * the centre; then normalises the tone when spec.tone says so (spec.toneByChannel: channel c is the grey image under
  * its own tone). Colour → grey uses ITU-R 601 luma exactly as PIL `convert('L')`; grey → RGB
- * replicates the channel. `opts.file` names the source in error messages.
+ * replicates the channel. `opts.file` names the source in error messages. `colouredShare` is the share of the
+ * resized pixels that are coloured (colour-check.ts; 0 for a grey source).
  */
 export async function resizeToSpec(
   buffer: Uint8Array,
   spec: InputSpec,
   opts: PreprocessOptions & { file?: string } = {},
-): Promise<{ pixels: Uint8Array; originalWidth: number; originalHeight: number }> {
+): Promise<{ pixels: Uint8Array; originalWidth: number; originalHeight: number; colouredShare: number }> {
   checkSpec(spec);
   const file = opts.file ?? '(image)';
   const original = await inspectImage(buffer, file);
@@ -102,6 +107,7 @@ export async function resizeToSpec(
     pixels: spec.tone ? applyTone(pixels, spec.tone) : pixels,
     originalWidth: original.width,
     originalHeight: original.height,
+    colouredShare: colouredShare(raw.data, raw.channels),
   };
 }
 

@@ -1,0 +1,31 @@
+/**
+ * Is this a grey picture, as every radiograph is? A chest X-ray stored as RGB (85 of the Kermany train
+ * files are) has R = G = B up to JPEG noise; a photo, a logo, a screenshot or a pseudo-colour rendering
+ * does not, and the model would still give it a confident P(pneumonia) (the Debian logo scored 0.999).
+ *
+ * Measured on the model-sized pixels (after resizing): the share of pixels whose channels differ by more
+ * than COLOUR_SPREAD levels. All 1,665 images of ../shared/data (train, val, test-dev, grey and RGB) have
+ * a share of 0; of 54 PNG/JPEG pictures and diagrams found on this machine, the 13 with colour beyond a
+ * few thin lines have 0.025–0.67, the rest ≤ 0.0203 (mostly white diagrams with coloured text).
+ */
+
+/** Channel spread (0–255 levels) above which a pixel counts as coloured. */
+export const COLOUR_SPREAD = 32;
+/** Share of coloured pixels above which an image is refused as not a grey radiograph. */
+export const MAX_COLOURED_SHARE = 0.02;
+
+/** The share of pixels of an interleaved 8-bit image whose channels differ by more than COLOUR_SPREAD (0 for grey). */
+export function colouredShare(pixels: Uint8Array, channels: number): number {
+  if (channels < 3) return 0;
+  const n = Math.floor(pixels.length / channels);
+  if (n === 0) return 0;
+  let coloured = 0;
+  for (let i = 0; i < n; i++) {
+    const o = i * channels;
+    const r = pixels[o];
+    const g = pixels[o + 1];
+    const b = pixels[o + 2];
+    if (Math.max(r, g, b) - Math.min(r, g, b) > COLOUR_SPREAD) coloured++;
+  }
+  return coloured / n;
+}
