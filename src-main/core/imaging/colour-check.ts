@@ -5,8 +5,9 @@
  *
  * Measured on the model-sized pixels (after resizing): the share of pixels whose channels differ by more
  * than COLOUR_SPREAD levels. All 1,665 images of ../shared/data (train, val, test-dev, grey and RGB) have
- * a share of 0; of 54 PNG/JPEG pictures and diagrams found on this machine, the 13 with colour beyond a
- * few thin lines have 0.025–0.67, the rest ≤ 0.0203 (mostly white diagrams with coloured text).
+ * a share of 0. Of 55 other PNG/JPEG pictures on this machine (the Rust documentation's diagrams and
+ * screenshots, the Debian logo) 17 are refused (shares 0.020–0.75); the other 38, mostly white diagrams
+ * with a few coloured lines, pass (≤ 0.015). So this catches colour pictures, not every non-X-ray.
  */
 
 /** Channel spread (0–255 levels) above which a pixel counts as coloured. */
