@@ -128,7 +128,7 @@ test('lock-test, then threshold refuses test folders and locked files, and store
   assert.match(both.stderr, /only one of/);
 });
 
-test('images the model was trained on: evaluate warns and flags the report, --record and threshold refuse', { skip: data.skip }, async () => {
+test('images the model was trained or selected on: evaluate warns and flags the report, --record refuses (threshold too, for trained-on images)', { skip: data.skip }, async () => {
   const normal = path.join(val, 'NORMAL', (await fsp.readdir(path.join(val, 'NORMAL'))).sort()[0]);
   const sha = createHash('sha256').update(readFileSync(normal)).digest('hex');
   const manifestFile = path.join(modelDir, 'training-data.csv');
@@ -148,6 +148,24 @@ test('images the model was trained on: evaluate warns and flags the report, --re
     const th = await cxr(['threshold', val, '--model', 'tiny'], env);
     assert.equal(th.code, 1);
     assert.match(th.stderr, /: tiny was trained on this image \(and 0 more of the 8 here\); choose the threshold on images it never trained on/);
+  } finally {
+    rmSync(manifestFile);
+  }
+  writeFileSync(manifestFile, `part,label,sha256,path\r\nselection,NORMAL,${sha},/elsewhere/x.jpeg\r\n`);
+  try {
+    const before = readFileSync(path.join(modelDir, 'metadata.json'), 'utf8');
+    const out = path.join(tmp.dir, 'report-selected');
+    const e = await cxr(['evaluate', val, '--model', 'tiny', '--out', out], env);
+    assert.equal(e.code, 0, e.stderr);
+    assert.match(e.stderr, /warning: tiny's epoch and threshold were chosen on 1 of these 8 images \(its selection set, e\.g\. .*NORMAL.*\): the metrics below are optimistic/);
+    assert.doesNotMatch(e.stderr, /was trained on/);
+    const json = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
+    assert.deepEqual([json.dataset.selectedOn, json.dataset.trainedOn], [{ images: 1, examples: [normal] }, undefined]);
+    assert.match(readFileSync(path.join(out, 'report.html'), 'utf8'), /Optimistic:<\/strong> the model's epoch and threshold were chosen on 1 of these 8 images/);
+    const rec = await cxr(['evaluate', val, '--model', 'tiny', '--record', 'mine'], env);
+    assert.equal(rec.code, 1);
+    assert.match(rec.stderr, /tiny's epoch and threshold were chosen on this image and 0 more of this folder; metrics were not recorded as "mine"/);
+    assert.equal(readFileSync(path.join(modelDir, 'metadata.json'), 'utf8'), before);
   } finally {
     rmSync(manifestFile);
   }

@@ -53,6 +53,8 @@ spread of their probabilities. A file any model cannot score is reported and lef
       const fitted = await modelFittedHashes(s, { modelsDir: values['models-dir'] });
       const trainedOn = fittedPaths(fitted.hashes, r).length;
       if (trainedOn) io.err(`warning: ${name} was trained on ${trainedOn} of these ${r.sha256.length} images: its figures are optimistic, and the comparison unfair to the others`);
+      const selectedOn = fittedPaths(fitted.selected, r).length;
+      if (selectedOn) io.err(`warning: ${name}'s epoch and threshold were chosen on ${selectedOn} of these ${r.sha256.length} images (its selection set): its figures are optimistic, and the comparison unfair to the others`);
       scored.push({
         name, id: md.id, version: md.version, dir: s.dir, threshold: md.threshold, positiveClass: md.positiveClass,
         negativeClass: md.classNames.find((c) => c !== md.positiveClass) ?? 'NEGATIVE', ...r, trainedOn,

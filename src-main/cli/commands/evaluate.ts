@@ -67,6 +67,8 @@ sensitivity, specificity and each class's mean logit move and how many labels ch
     const fitted = await modelFittedHashes(stored, { modelsDir: values['models-dir'] });
     const seen = outcome.records.filter((r) => fitted.hashes.has(r.sha256)).map((r) => r.path);
     const trainedOn = { images: seen.length, examples: seen.slice(0, 5) };
+    const chosenOn = outcome.records.filter((r) => fitted.selected.has(r.sha256)).map((r) => r.path);
+    const selectedOn = { images: chosenOn.length, examples: chosenOn.slice(0, 5) };
     const scored = new Set(outcome.records.map((r) => r.path));
     const className = (label: string | null) => md.classNames.find((c) => c.toLowerCase() === String(label).toLowerCase()) ?? label;
     const forms = await readFileForms(items.filter((it) => scored.has(it.path)).map((it) => ({ ...it, label: className(it.label) })), { tone: !!values.tone });
@@ -77,6 +79,7 @@ sensitivity, specificity and each class's mean logit move and how many labels ch
       io.err(`note: in these images, ${describeFormSignal(f, md.input)}; compare its AUC alone (${f.separation.toFixed(2)}) with the model's${h ? ` (its ${describeHeldFixed(h)})` : ''}`);
     }
     if (seen.length) io.err(`warning: ${md.id} was trained on ${seen.length} of these ${outcome.records.length} images (e.g. ${seen[0]}): the metrics below are optimistic; evaluate on images it never saw`);
+    if (chosenOn.length) io.err(`warning: ${md.id}'s epoch and threshold were chosen on ${chosenOn.length} of these ${outcome.records.length} images (its selection set, e.g. ${chosenOn[0]}): the metrics below are optimistic, above all sensitivity and specificity at its threshold; evaluate on images it never saw`);
     for (const u of fitted.unchecked) io.err(`note: training data of ${u} unknown, so overlap with these images was not checked`);
     if (values.json) io.out(JSON.stringify({ ...s, ...(heldFixed.length ? { heldFixed } : {}), ...(framing ? { framing } : {}) }, null, 2));
     else {
@@ -89,13 +92,14 @@ sensitivity, specificity and each class's mean logit move and how many labels ch
     if (values.out) {
       const report = buildEvaluationReport({
         metadata: md, name, folder: path.resolve(positionals[0]), failures: outcome.failures,
-        paths: outcome.records.map((r) => r.path), labels, probabilities: scores, trainedOn, formSignals: signals, heldFixed, framing,
+        paths: outcome.records.map((r) => r.path), labels, probabilities: scores, trainedOn, selectedOn, formSignals: signals, heldFixed, framing,
       });
       const written = await writeEvaluationReport(path.resolve(values.out), report);
       io.err(`report written to ${written.html} and ${written.json}`);
     }
     if (values.record) {
       if (seen.length) throw new Error(`${seen[0]}: ${md.id} was trained on this image and ${seen.length - 1} more of this folder; metrics were not recorded as "${values.record}" (a model card's metrics must come from images the model never saw)`);
+      if (chosenOn.length) throw new Error(`${chosenOn[0]}: ${md.id}'s epoch and threshold were chosen on this image and ${chosenOn.length - 1} more of this folder; metrics were not recorded as "${values.record}" (a model card's metrics must come from images the model never saw; its card already gives its selection-set figures)`);
       const next = { ...md, metrics: { ...(md.metrics ?? {}), [values.record]: s } };
       await updateMetadata(stored.dir, next);
       await writeFileAtomic(path.join(stored.dir, 'MODEL_CARD.md'), renderModelCard(next));

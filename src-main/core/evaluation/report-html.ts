@@ -58,8 +58,12 @@ export async function renderReportHtml(r: EvaluationReport): Promise<string> {
   const trainedOn = t
     ? `<p class="warning"><strong>Optimistic:</strong> the model was trained on ${t.images} of these ${r.dataset.n} images (e.g. <code>${esc(t.examples[0] ?? '')}</code>). Evaluate on images it never saw.</p>`
     : '';
+  const sel = r.dataset.selectedOn;
+  const selectedOn = sel
+    ? `<p class="warning"><strong>Optimistic:</strong> the model's epoch and threshold were chosen on ${sel.images} of these ${r.dataset.n} images (its selection set, e.g. <code>${esc(sel.examples[0] ?? '')}</code>), above all its sensitivity and specificity at that threshold. Evaluate on images it never saw.</p>`
+    : '';
   return `${reportPageHead(title, 1100, '.charts{display:flex;flex-wrap:wrap;gap:1em}.warning{background:#fff3cd;border:1px solid #b58900;padding:.5em}')}
-${trainedOn}
+${trainedOn}${selectedOn}
 <p>Folder <code>${esc(r.dataset.folder)}</code>: ${r.dataset.n} images (${r.dataset.positives} ${esc(r.model.positiveClass)}, ${r.dataset.negatives} ${esc(r.model.negativeClass)}).
 Threshold ${num(r.threshold)} — ${esc(r.model.thresholdChosenBy)}. Report created ${esc(r.created)}.</p>
 <h2>Metrics</h2>

@@ -23,7 +23,7 @@ export interface EvaluationReport {
   schemaVersion: 1;
   created: string;
   model: { id: string; version: string; architecture: string; threshold: number; thresholdChosenBy: string; positiveClass: string; negativeClass: string; input: ModelInputView };
-  dataset: { name: string; folder: string; n: number; positives: number; negatives: number; failures: FileFailure[]; trainedOn?: TrainedOn };
+  dataset: { name: string; folder: string; n: number; positives: number; negatives: number; failures: FileFailure[]; trainedOn?: TrainedOn; selectedOn?: TrainedOn };
   threshold: number;
   confusion: Confusion;
   metrics: ThresholdRates & { auc: MetricWithCI; averagePrecision: number };
@@ -43,7 +43,7 @@ export interface EvaluationReport {
   framing: FramingCheck | null;
 }
 
-/** Images of the evaluated folder the model was fitted on (by content): the metrics are optimistic. */
+/** Images of the evaluated folder the model was fitted on, or selected on (by content): the metrics are optimistic. */
 export interface TrainedOn {
   images: number;
   examples: string[];
@@ -60,6 +60,8 @@ export interface ReportInput {
   probabilities: number[];
   failures?: FileFailure[];
   trainedOn?: TrainedOn;
+  /** Images its epoch and threshold were chosen on (its selection set), not fitted on. */
+  selectedOn?: TrainedOn;
   formSignals?: FormSignal[];
   heldFixed?: HeldFixedAuc[];
   framing?: FramingCheck;
@@ -90,7 +92,7 @@ export function buildEvaluationReport(r: ReportInput): EvaluationReport {
     schemaVersion: 1,
     created: r.created ?? new Date().toISOString(),
     model: { id: md.id, version: md.version, architecture: md.architecture, threshold: md.threshold, thresholdChosenBy: md.thresholdChosenBy, positiveClass: md.positiveClass, negativeClass, input: { resize: md.input.resize, channels: md.input.channels, ...(md.input.tone ? { tone: md.input.tone } : {}), ...(md.input.toneByChannel ? { toneByChannel: md.input.toneByChannel } : {}) } },
-    dataset: { name: r.name, folder: r.folder, n: labels.length, positives, negatives: labels.length - positives, failures: r.failures ?? [], ...(r.trainedOn?.images ? { trainedOn: r.trainedOn } : {}) },
+    dataset: { name: r.name, folder: r.folder, n: labels.length, positives, negatives: labels.length - positives, failures: r.failures ?? [], ...(r.trainedOn?.images ? { trainedOn: r.trainedOn } : {}), ...(r.selectedOn?.images ? { selectedOn: r.selectedOn } : {}) },
     threshold,
     confusion,
     metrics: { auc: { value: auc(labels, p), ci95: aucBootstrapCI(labels, p) }, averagePrecision: averagePrecision(pr), ...rates },

@@ -24,6 +24,14 @@ test('fittedHashes reads only the fit part, and null without a manifest', () => 
   assert.throws(() => fittedHashes(dir('m3', 'a,b\r\n1,2\r\n')), /m3.training-data\.csv: not a training-data manifest/);
 });
 
+test('modelFittedHashes: the selection part, less any image also fitted on, is what the model was selected on', async () => {
+  const d = path.join(tmp.dir, 'sel');
+  mkdirSync(d, { recursive: true });
+  writeFileSync(path.join(d, 'training-data.csv'), `${manifest(['aa'])}selection,NORMAL,aa,/d/aa-copy.jpeg\r\n`);
+  const r = await modelFittedHashes({ metadata: { id: 'sel' } as ModelMetadata, dir: d, source: 'user' });
+  assert.deepEqual({ fit: [...r.hashes], selected: [...r.selected] }, { fit: ['aa'], selected: ['zz'] });
+});
+
 test('an ensemble without a manifest of its own is checked through its members in the store, naming any it cannot find', async () => {
   const store = path.join(tmp.dir, 'store');
   const a = await saveTinyModel(path.join(store, 'a'), 'a');
@@ -34,7 +42,8 @@ test('an ensemble without a manifest of its own is checked through its members i
   const metadata = { id: 'ens', ensemble: { members: [member('a', a.version), member('b', b.version), member('b', 'other'), member('gone', '1')] } } as unknown as ModelMetadata;
   const r = await modelFittedHashes({ metadata, dir: path.join(tmp.dir, 'ens-folder'), source: 'user' }, { modelsDir: store });
   assert.deepEqual([...r.hashes].sort(), ['aa', 'bb']);
+  assert.deepEqual([...r.selected], ['zz'], 'the members\' selection images');
   assert.deepEqual(r.unchecked, ['member b vother (not in the model store)', 'member gone v1 (not in the model store)']);
   const plain = await modelFittedHashes({ metadata: { id: 'solo' } as ModelMetadata, dir: path.join(tmp.dir, 'solo'), source: 'user' }, { modelsDir: store });
-  assert.deepEqual(plain, { hashes: new Set(), unchecked: ['solo (no training-data.csv)'] });
+  assert.deepEqual(plain, { hashes: new Set(), selected: new Set(), unchecked: ['solo (no training-data.csv)'] });
 });
