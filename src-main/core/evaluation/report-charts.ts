@@ -59,7 +59,8 @@ export function reportChartSpecs(r: EvaluationReport): Record<string, TopLevelSp
   } as unknown as TopLevelSpec;
   const h = r.trainingHistory.filter((e) => Number.isFinite(e.epoch));
   if (h.length) {
-    const rows = h.flatMap((e) => ['loss', 'valLoss', 'valAuc'].filter((k) => Number.isFinite(e[k])).map((k) => ({ epoch: e.epoch, series: k, value: fin(e[k]) })));
+    const series = { loss: 'training loss', valLoss: 'selection loss', valAuc: 'selection AUC' } as const;
+    const rows = h.flatMap((e) => (Object.keys(series) as Array<keyof typeof series>).filter((k) => Number.isFinite(e[k])).map((k) => ({ epoch: e.epoch, series: series[k], value: fin(e[k]) })));
     specs.training = {
       width: W, height: H, title: 'Training curves',
       data: { values: rows },

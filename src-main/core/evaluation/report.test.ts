@@ -54,6 +54,7 @@ test('report.html is self-contained: CSP meta, inline SVG charts, no scripts or 
   const text = readFileSync(html, 'utf8');
   assert.ok(text.includes(`content="${REPORT_CSP}"`));
   for (const c of ['roc', 'pr', 'reliability', 'confusion', 'training']) assert.match(text, new RegExp(`id="chart-${c}"><svg`), c);
+  for (const series of ['training loss', 'selection loss', 'selection AUC']) assert.ok(text.includes(`>${series}</text>`), `legend names ${series}`);
   assert.ok(!/<script/i.test(text), 'no script elements');
   assert.ok(text.includes('e&lt;script&gt;.png'));
   const urls = (text.match(/(?:https?:)?\/\/[^\s"')<]+/g) ?? []).filter((u) => !u.startsWith('http://www.w3.org/'));
