@@ -1,6 +1,9 @@
 // End to end: `cxr dataset` on the real folder layout.
 import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import sharp from 'sharp';
 import { test } from 'node:test';
 import { realData } from '../src-main/core/test-support.ts';
 import { cxr } from './cli.ts';
@@ -44,6 +47,26 @@ test('cxr dataset --tone adds each class\'s brightness and contrast as a model s
   const plain = await cxr(['dataset', path.join(data.dir, 'val'), '--no-hash', '--json']);
   const traits = JSON.parse(plain.stdout).formSignals[0].signals.map((s: { trait: string }) => s.trait);
   assert.deepEqual(traits, ['file size', 'width', 'height', 'aspect ratio', 'colour channels'], 'without --tone only headers are read');
+});
+
+test('cxr dataset --tone lists colour pictures, which train and classify would skip, and exits 2', { skip: data.skip }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cxr-dataset-colour-'));
+  try {
+    for (const c of ['NORMAL', 'PNEUMONIA']) {
+      mkdirSync(path.join(dir, c));
+      for (const f of readdirSync(path.join(data.dir, 'val', c)).slice(0, 5)) copyFileSync(path.join(data.dir, 'val', c, f), path.join(dir, c, f));
+    }
+    const half = Uint8Array.from({ length: 64 * 64 * 3 }, (_, i) => ((i / 3) % 64 < 32 ? [30, 160, 60] : [128, 128, 128])[i % 3]);
+    await sharp(half, { raw: { width: 64, height: 64, channels: 3 } }).png().toFile(path.join(dir, 'NORMAL', 'photo.png'));
+    const r = await cxr(['dataset', dir, '--no-hash', '--tone']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stdout, /^not grey: .*NORMAL\/photo\.png: 50 % of its pixels are coloured; cxr train and cxr classify skip it/m);
+    assert.equal(r.stdout.match(/^not grey:/gm)?.length, 1, 'the X-rays are grey');
+    const json = JSON.parse((await cxr(['dataset', dir, '--no-hash', '--tone', '--json'])).stdout);
+    assert.deepEqual(json.notGrey.map((f: { path: string }) => path.basename(f.path)), ['photo.png']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('cxr dataset on a missing folder says so', async () => {

@@ -4,6 +4,7 @@ import { UsageError } from '../command.ts';
 import { parse, progressBar } from '../common.ts';
 import { describeFormSignal, FORM_SIGNAL_FLAG, formSignals, readFileForms } from '../../core/dataset/form-signals.ts';
 import { scanDataset } from '../../core/dataset/scan.ts';
+import { MAX_COLOURED_SHARE } from '../../core/imaging/colour-check.ts';
 
 export const datasetCommand: Command = {
   name: 'dataset',
@@ -16,17 +17,22 @@ colour channels alone separate the classes (AUC; 0.5 = none). A flagged trait is
 model may learn instead of the lungs: in Kermany's data the aspect ratio survives resizing.
 --tone also decodes every image (slower) and adds its mean grey level and grey-level spread, as a
 model sees the image (224 px grey centre crop): brightness and contrast that differ by class may be
-exposure or machine rather than disease (see cxr train --tone).`,
+exposure or machine rather than disease (see cxr train --tone). It also lists colour pictures (a photo,
+a logo, an X-ray in false colour), which cxr train and cxr classify skip: every radiograph is grey.
+Exit 2 when some files are unreadable or (with --tone) not grey.`,
   async run(argv, io) {
     const { values, positionals } = parse(argv, { 'no-hash': { type: 'boolean' }, tone: { type: 'boolean' }, json: { type: 'boolean' } });
     if (positionals.length !== 1) throw new UsageError('name exactly one folder');
     const bar = progressBar(io, values['no-hash'] ? 'sizing' : 'hashing');
     const scan = await scanDataset(path.resolve(positionals[0]), { hash: !values['no-hash'], onProgress: (d, t) => bar.update(d, t) });
     const toneBar = values.tone ? progressBar(io, 'reading grey levels') : undefined;
-    const signals = formSignals(await readFileForms(scan.items, { tone: !!values.tone, onProgress: toneBar && ((d, t) => toneBar.update(d, t)) }));
+    const forms = await readFileForms(scan.items, { tone: !!values.tone, onProgress: toneBar && ((d, t) => toneBar.update(d, t)) });
+    const signals = formSignals(forms);
+    const notGrey = forms.filter((f) => (f.colouredShare ?? 0) > MAX_COLOURED_SHARE).map((f) => ({ path: f.path, colouredShare: f.colouredShare! }));
+    const code = scan.unreadable.length || notGrey.length ? 2 : 0;
     if (values.json) {
-      io.out(JSON.stringify({ ...scan, items: undefined, files: scan.items.length, formSignals: signals }, null, 2));
-      return scan.unreadable.length ? 2 : 0;
+      io.out(JSON.stringify({ ...scan, items: undefined, files: scan.items.length, formSignals: signals, ...(values.tone ? { notGrey } : {}) }, null, 2));
+      return code;
     }
     io.out(`${scan.root}: layout ${scan.layout}, ${scan.items.length} image files`);
     const labels = [...new Set(Object.values(scan.counts).flatMap((c) => Object.keys(c)))].sort();
@@ -43,6 +49,7 @@ exposure or machine rather than disease (see cxr train --tone).`,
     }
     if (scan.ignored.length) io.out(`ignored (outside the layout): ${scan.ignored.join(', ')}`);
     for (const f of scan.unreadable) io.out(`unreadable: ${f.path}: ${f.reason}`);
-    return scan.unreadable.length ? 2 : 0;
+    for (const f of notGrey) io.out(`not grey: ${f.path}: ${(f.colouredShare * 100).toFixed(0)} % of its pixels are coloured; cxr train and cxr classify skip it (is it a chest X-ray?)`);
+    return code;
   },
 };

@@ -33,6 +33,8 @@ export interface FileForm {
   /** With the tone read: mean and standard deviation of the grey levels (0–255) of the 224 px centre crop. */
   meanGrey?: number;
   greySpread?: number;
+  /** With the tone read: the share of that crop's pixels that are coloured (imaging/colour-check.ts; 0 for an X-ray). */
+  colouredShare?: number;
 }
 
 const TRAITS: readonly FormTrait[] = ['file size', 'width', 'height', 'aspect ratio', 'colour channels'];
@@ -83,14 +85,14 @@ export async function readFileForms(
   return out.filter((f): f is FileForm => f !== null);
 }
 
-/** Mean and standard deviation of the grey levels of a file's 224 px grey centre crop. */
-async function readTone(file: string): Promise<{ meanGrey: number; greySpread: number }> {
-  const { pixels } = await resizeToSpec(await readImageFile(file), { height: 224, width: 224, channels: 1, resize: 'crop', scaling: 'raw' }, { file });
+/** Mean and standard deviation of the grey levels of a file's 224 px grey centre crop, and its share of coloured pixels. */
+async function readTone(file: string): Promise<{ meanGrey: number; greySpread: number; colouredShare: number }> {
+  const { pixels, colouredShare } = await resizeToSpec(await readImageFile(file), { height: 224, width: 224, channels: 1, resize: 'crop', scaling: 'raw' }, { file });
   let sum = 0;
   let squares = 0;
   for (const v of pixels) { sum += v; squares += v * v; }
   const mean = sum / pixels.length;
-  return { meanGrey: mean, greySpread: Math.sqrt(Math.max(0, squares / pixels.length - mean * mean)) };
+  return { meanGrey: mean, greySpread: Math.sqrt(Math.max(0, squares / pixels.length - mean * mean)), colouredShare };
 }
 
 /**
