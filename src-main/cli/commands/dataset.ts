@@ -4,7 +4,7 @@ import { UsageError } from '../command.ts';
 import { parse, progressBar } from '../common.ts';
 import { describeFormSignal, FORM_SIGNAL_FLAG, formSignals, readFileForms } from '../../core/dataset/form-signals.ts';
 import { scanDataset } from '../../core/dataset/scan.ts';
-import { MAX_COLOURED_SHARE } from '../../core/imaging/colour-check.ts';
+import { notGreyDetail } from '../../core/imaging/colour-check.ts';
 
 export const datasetCommand: Command = {
   name: 'dataset',
@@ -28,7 +28,7 @@ Exit 2 when some files are unreadable or (with --tone) not grey.`,
     const toneBar = values.tone ? progressBar(io, 'reading grey levels') : undefined;
     const forms = await readFileForms(scan.items, { tone: !!values.tone, onProgress: toneBar && ((d, t) => toneBar.update(d, t)) });
     const signals = formSignals(forms);
-    const notGrey = forms.filter((f) => (f.colouredShare ?? 0) > MAX_COLOURED_SHARE).map((f) => ({ path: f.path, colouredShare: f.colouredShare! }));
+    const notGrey = forms.filter((f) => notGreyDetail(f.colouredShare ?? 0)).map((f) => ({ path: f.path, colouredShare: f.colouredShare! }));
     const code = scan.unreadable.length || notGrey.length ? 2 : 0;
     if (values.json) {
       io.out(JSON.stringify({ ...scan, items: undefined, files: scan.items.length, formSignals: signals, ...(values.tone ? { notGrey } : {}) }, null, 2));
@@ -49,7 +49,7 @@ Exit 2 when some files are unreadable or (with --tone) not grey.`,
     }
     if (scan.ignored.length) io.out(`ignored (outside the layout): ${scan.ignored.join(', ')}`);
     for (const f of scan.unreadable) io.out(`unreadable: ${f.path}: ${f.reason}`);
-    for (const f of notGrey) io.out(`not grey: ${f.path}: ${(f.colouredShare * 100).toFixed(0)} % of its pixels are coloured; cxr train and cxr classify skip it (is it a chest X-ray?)`);
+    for (const f of notGrey) io.out(`not grey: ${f.path}: ${notGreyDetail(f.colouredShare)}; cxr train and cxr classify skip it (is it a chest X-ray?)`);
     return code;
   },
 };

@@ -12,7 +12,7 @@ import { buildEvaluationReport } from '../../core/evaluation/report.ts';
 import { writeEvaluationReport } from '../../core/evaluation/write-report.ts';
 import { tfjsPredictor } from '../../core/inference/predictor.ts';
 import { renderModelCard } from '../../core/models/model-card.ts';
-import { modelFittedHashes } from '../../core/models/fitted-images.ts';
+import { fittedPaths, modelFittedHashes } from '../../core/models/fitted-images.ts';
 import { loadStoredModel, resolveModel, updateMetadata } from '../../core/models/store.ts';
 import { writeFileAtomic } from '../../core/fs/atomic-write.ts';
 
@@ -65,9 +65,10 @@ sensitivity, specificity and each class's mean logit move and how many labels ch
     const s = summarise(name, labels, scores, md.threshold);
     for (const f of outcome.failures) io.err(`skipped ${f.path}: ${f.reason}`);
     const fitted = await modelFittedHashes(stored, { modelsDir: values['models-dir'] });
-    const seen = outcome.records.filter((r) => fitted.hashes.has(r.sha256)).map((r) => r.path);
+    const images = { sha256: outcome.records.map((r) => r.sha256), paths: outcome.records.map((r) => r.path) };
+    const seen = fittedPaths(fitted.hashes, images);
     const trainedOn = { images: seen.length, examples: seen.slice(0, 5) };
-    const chosenOn = outcome.records.filter((r) => fitted.selected.has(r.sha256)).map((r) => r.path);
+    const chosenOn = fittedPaths(fitted.selected, images);
     const selectedOn = { images: chosenOn.length, examples: chosenOn.slice(0, 5) };
     const scored = new Set(outcome.records.map((r) => r.path));
     const className = (label: string | null) => md.classNames.find((c) => c.toLowerCase() === String(label).toLowerCase()) ?? label;

@@ -2,7 +2,7 @@
 import { FORM_SIGNAL_FLAG, formatTraitValue, traitVisibility } from '../dataset/form-signals.ts';
 import type { FormTrait, MetricWithCI } from '../../../src-shared/types.ts';
 import { renderSvg, reportChartSpecs } from './report-charts.ts';
-import type { CaseResult, Cell, EvaluationReport } from './report.ts';
+import type { CaseResult, Cell, EvaluationReport, TrainedOn } from './report.ts';
 
 /** The Content-Security-Policy the report carries: nothing may load, only inline styles apply. */
 export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
@@ -54,14 +54,10 @@ export async function renderReportHtml(r: EvaluationReport): Promise<string> {
   const failures = r.dataset.failures.length
     ? `<h2>Files not evaluated (${r.dataset.failures.length})</h2><ul>${r.dataset.failures.map((f) => `<li>${esc(f.path)}: ${esc(f.reason)}</li>`).join('')}</ul>`
     : '';
-  const t = r.dataset.trainedOn;
-  const trainedOn = t
-    ? `<p class="warning"><strong>Optimistic:</strong> the model was trained on ${t.images} of these ${r.dataset.n} images (e.g. <code>${esc(t.examples[0] ?? '')}</code>). Evaluate on images it never saw.</p>`
-    : '';
-  const sel = r.dataset.selectedOn;
-  const selectedOn = sel
-    ? `<p class="warning"><strong>Optimistic:</strong> the model's epoch and threshold were chosen on ${sel.images} of these ${r.dataset.n} images (its selection set, e.g. <code>${esc(sel.examples[0] ?? '')}</code>), above all its sensitivity and specificity at that threshold. Evaluate on images it never saw.</p>`
-    : '';
+  const optimistic = (t: TrainedOn | undefined, what: string, aside: string, tail: string) =>
+    t ? `<p class="warning"><strong>Optimistic:</strong> ${what} ${t.images} of these ${r.dataset.n} images (${aside}e.g. <code>${esc(t.examples[0] ?? '')}</code>)${tail}. Evaluate on images it never saw.</p>` : '';
+  const trainedOn = optimistic(r.dataset.trainedOn, 'the model was trained on', '', '');
+  const selectedOn = optimistic(r.dataset.selectedOn, "the model's epoch and threshold were chosen on", 'its selection set, ', ', above all its sensitivity and specificity at that threshold');
   return `${reportPageHead(title, 1100, '.charts{display:flex;flex-wrap:wrap;gap:1em}.warning{background:#fff3cd;border:1px solid #b58900;padding:.5em}')}
 ${trainedOn}${selectedOn}
 <p>Folder <code>${esc(r.dataset.folder)}</code>: ${r.dataset.n} images (${r.dataset.positives} ${esc(r.model.positiveClass)}, ${r.dataset.negatives} ${esc(r.model.negativeClass)}).

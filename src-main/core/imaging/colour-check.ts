@@ -30,3 +30,8 @@ export function colouredShare(pixels: Uint8Array, channels: number): number {
   }
   return coloured / n;
 }
+
+/** Why an image with this share of coloured pixels is not a grey radiograph ("N % of its pixels are coloured"), or undefined when it is grey enough. */
+export function notGreyDetail(share: number): string | undefined {
+  return share > MAX_COLOURED_SHARE ? `${(share * 100).toFixed(0)} % of its pixels are coloured` : undefined;
+}

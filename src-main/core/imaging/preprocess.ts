@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import type { ChannelTone, InputSpec, SourceForm } from '../../../src-shared/types.ts';
 import { applyTone } from './tone.ts';
-import { colouredShare, MAX_COLOURED_SHARE } from './colour-check.ts';
+import { colouredShare, notGreyDetail } from './colour-check.ts';
 import { ImageError } from './image-error.ts';
 import { imageErrorFromSharp, inspectImage, openPixels, readImageFile, toRawPixels, type ImageHeader } from './decode.ts';
 
@@ -56,7 +56,8 @@ export async function loadForModel(file: string, spec: InputSpec, opts: Preproce
   const buffer = await readImageFile(file);
   const sha256 = createHash('sha256').update(buffer).digest('hex');
   const resized = await resizeToSpec(buffer, spec, { ...opts, file });
-  if (resized.colouredShare > MAX_COLOURED_SHARE) throw new ImageError(file, 'NOT_GREY', `${(resized.colouredShare * 100).toFixed(0)} % of its pixels are coloured`);
+  const notGrey = notGreyDetail(resized.colouredShare);
+  if (notGrey) throw new ImageError(file, 'NOT_GREY', notGrey);
   return {
     data: pixelsToFloat(resized.pixels, spec),
     originalWidth: resized.originalWidth,
