@@ -110,5 +110,15 @@ export const modelMetadataSchema = z.object({
       maxAbsError: z.number().nonnegative().optional(),
     })
     .optional(),
+  familiarity: z
+    .object({
+      layer: z.string().min(1),
+      center: z.object({ length: z.number().int().positive(), min: z.number(), step: z.number().nonnegative(), base64: z.string() }).strict(),
+      limit: z.number().positive().max(2),
+      fittedOn: z.object({ dataset: z.string(), n: z.number().int().positive() }),
+      limitFrom: z.object({ dataset: z.string(), n: z.number().int().positive(), largest: z.number().nonnegative(), margin: z.number().positive() }),
+      chosenAt: z.string(),
+    })
+    .optional(),
   notes: z.string().optional(),
 });

@@ -115,7 +115,33 @@ export interface ModelMetadata {
   ensemble?: EnsembleRecord;
   /** How the weights are stored (absent: float32): kernels as 8- or 16-bit integers, see `cxr quantize`. */
   weightStorage?: WeightStorageRecord;
+  /** The familiarity check (`cxr familiarity`): images unlike the model's training images are refused, not scored. */
+  familiarity?: FamiliarityRecord;
   notes?: string;
+}
+
+/** A vector stored as 8-bit steps: value i = min + step · bytes[i] (bytes base64-encoded). */
+export interface PackedVector {
+  length: number;
+  min: number;
+  step: number;
+  base64: string;
+}
+
+/**
+ * How unlike its training images an image may be before the model refuses to score it: the cosine distance
+ * between the image's feature (the output of `layer`, one vector per image) and the mean feature of the
+ * images the model was fitted on must not exceed `limit`.
+ */
+export interface FamiliarityRecord {
+  layer: string;
+  center: PackedVector;
+  limit: number;
+  /** The fit images the centre is the mean of. */
+  fittedOn: { dataset: string; n: number };
+  /** Where the limit came from: `margin` × the largest distance among `n` images not fitted on. */
+  limitFrom: { dataset: string; n: number; largest: number; margin: number };
+  chosenAt: string;
 }
 
 /** Storage of a model's kernels; filled in by the model store when it saves the model. */
@@ -229,6 +255,8 @@ export interface ClassifyRecord {
   milliseconds: number;
   /** Where the result comes from: this run, or (for an image this model version already classified) the history. */
   source?: string;
+  /** Set when the model's familiarity check would have refused the image and it was scored anyway (--allow-unfamiliar): why. */
+  unfamiliar?: string;
 }
 
 /** One file that could not be used, and why. */

@@ -57,6 +57,10 @@ test('retrain: refuses locked images, fine-tunes, scores on the locked set and r
   await copyFrom('val', calib, 4, 8);
   const th = await cxr(['threshold', calib, '--model', 'base', '--youden', '--calibrate', 'temperature'], env);
   assert.equal(th.code, 0, th.stderr);
+  // So does a model with a familiarity check: refitted at the same layer and margin on the retrain's own data.
+  const fam = await cxr(['familiarity', data.dir, '--model', 'base', '--layer', 'gap', '--max-per-class', '8', '--seed', '5', '--margin', '1.3'], env);
+  assert.equal(fam.code, 0, fam.stderr);
+  const baseCheck = (JSON.parse(readFileSync(path.join(env.CXR_HOME, 'models', 'base', 'metadata.json'), 'utf8')) as ModelMetadata).familiarity!;
   const baseMoving = weightsMatching(path.join(env.CXR_HOME, 'models', 'base'), /moving_/);
   assert.ok(Object.keys(baseMoving).length >= 4, 'the base model has BatchNorm moving statistics');
   const r = await cxr(['retrain', '--from', 'base', '--add', add, '--epochs', '1', '--max-per-class', '8', '--margin', '0.5', '--workers', '2'], env);
@@ -87,6 +91,12 @@ test('retrain: refuses locked images, fine-tunes, scores on the locked set and r
   assert.match(md.calibration!.fittedOn, /selection set of the retrain/);
   assert.equal(md.operatingPoint?.rule, 'youden');
   assert.match(md.thresholdChosenBy, /youden \(temperature-calibrated\) on the selection set of the retrain/);
+  assert.equal(md.familiarity?.layer, 'gap');
+  assert.equal(md.familiarity.limitFrom.margin, 1.3);
+  assert.match(md.familiarity.fittedOn.dataset, /retrain's fit part/);
+  assert.match(md.familiarity.limitFrom.dataset, /selection set of the retrain/);
+  assert.notEqual(md.familiarity.center.base64, baseCheck.center.base64);
+  assert.match(r.stderr, /familiarity check refitted at layer gap: limit [\d.]+ \(1\.3 × [\d.]+ on the selection set\)/);
   const active = JSON.parse(readFileSync(path.join(env.CXR_HOME, 'models', 'base', 'metadata.json'), 'utf8')) as ModelMetadata;
   assert.equal(active.version === version, status === 'promoted');
   if (status === 'promoted') assert.ok(existsSync(path.join(env.CXR_HOME, 'models', 'base.versions')), 'old version archived');

@@ -5,7 +5,7 @@ import { copyFileSync, existsSync, readdirSync, renameSync, statSync } from 'nod
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { ModelMetadata } from '../../src-shared/types.ts';
-import type { Predictor } from '../../src-main/core/inference/predictor.ts';
+import { familiarityCenter, scoresFromRows, type Predictor } from '../../src-main/core/inference/predictor.ts';
 import { loadOrt } from '../../src-main/core/onnx/ort-session.ts';
 
 const require = createRequire(import.meta.url);
@@ -80,17 +80,12 @@ export async function onnxCudaPredictor(onnx: Uint8Array, md: ModelMetadata): Pr
   const ort = await loadOrt();
   const session = await ort.InferenceSession.create(onnx, { executionProviders: ['cuda'], graphOptimizationLevel: 'all' });
   const { height, width, channels } = md.input;
-  const positive = md.classNames.indexOf(md.positiveClass);
+  const center = familiarityCenter(md);
   return {
     engine: `onnxruntime-node ${ort.env.versions.node ?? ort.env.versions.common} cuda`,
     async predict(batch, n) {
       const result = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', batch, [n, height, width, channels]) });
-      const y = result[session.outputNames[0]];
-      const k = y.dims[1] ?? 1;
-      const data = y.data as Float32Array;
-      const out = new Float32Array(n);
-      for (let i = 0; i < n; i++) out[i] = data[i * k + (k > 1 ? positive : 0)];
-      return out;
+      return scoresFromRows(result[session.outputNames[0]].data as Float32Array, n, md, center);
     },
     dispose() {
       session.release().catch(() => undefined);

@@ -6,6 +6,7 @@ import { initEngine } from '../../src-main/core/engine/backend.ts';
 import { onnxPredictor } from '../../src-main/core/inference/onnx-predictor.ts';
 import type { Predictor } from '../../src-main/core/inference/predictor.ts';
 import { convertToOnnx } from '../../src-main/core/onnx/convert-model.ts';
+import { modelForPrediction } from '../../src-main/core/familiarity/familiarity.ts';
 import { checkParity, syntheticBatch } from '../../src-main/core/onnx/onnx-parity.ts';
 import { defaultOrtThreads } from '../../src-main/core/onnx/ort-session.ts';
 import { onnxCudaPredictor } from './gpu.ts';
@@ -69,8 +70,9 @@ export async function exportOnnx(net: Network): Promise<{ onnx: Uint8Array; gflo
   await initEngine({ backend: 'wasm', chosenBy: 'bench' });
   const model = await net.load();
   try {
-    const onnx = convertToOnnx(model);
-    const p = await checkParity(model, onnx, net.metadata.input, syntheticBatch(net.metadata.input, 2));
+    const run = modelForPrediction(model, net.metadata); // as the app runs it: with the familiarity feature when the model has one
+    const onnx = convertToOnnx(run);
+    const p = await checkParity(run, onnx, net.metadata.input, syntheticBatch(net.metadata.input, 2));
     return { onnx, gflop: networkGflop(model), parity: `max |Δ| vs tfjs ${p.maxAbsDiff.toExponential(1)}${p.ok ? '' : ' (PARITY FAILED)'}` };
   } finally {
     model.dispose();

@@ -18,7 +18,7 @@ import { hashFile, historyFile } from './history.ts';
 
 const usage = `usage: cxr classify <folder|file>… [--model ID] [--out results.csv|results.json] [--threshold T]
                     [--batch-size N] [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu]
-                    [--models-dir DIR] [--history FILE | --no-history] [--commit-every N] [--force]
+                    [--models-dir DIR] [--history FILE | --no-history] [--commit-every N] [--force] [--allow-unfamiliar]
 
 Classifies every .jpg/.jpeg/.png under the given folders (recursively) and files as NORMAL or PNEUMONIA.
 Per image: path, sha256, P(pneumonia), label, threshold, model id, backend, engine, milliseconds.
@@ -29,6 +29,8 @@ Every run is recorded in the diagnosis history ($CXR_HOME/history.sqlite, or the
 --history FILE elsewhere, --no-history not at all), committed every --commit-every images (default 25).
 Images this model version already classified (same content) are skipped unless --force; --out still lists
 them, with their earlier result at this run's threshold and, in the source column, the history run it comes from.
+A model with a familiarity check (cxr familiarity; the shipped default has one) refuses an image unlike the
+chest X-rays it was trained on as UNFAMILIAR (listed with the failures); --allow-unfamiliar scores it anyway, with a warning.
 Ctrl-C stops after the current batch and keeps what is done (exit 130).
 Exit 0 when every file was classified, 2 when some failed (they are listed), 1 on a usage error.`;
 
@@ -146,6 +148,7 @@ export const classifyCommand: Command = {
       'commit-every': { type: 'string' },
       force: { type: 'boolean' },
       engine: { type: 'string' },
+      'allow-unfamiliar': { type: 'boolean' },
     });
     if (positionals.length === 0) throw new UsageError('name at least one folder or image file');
     const threshold = numberFlag(values.threshold, '--threshold', 0, 1);
@@ -201,9 +204,10 @@ export const classifyCommand: Command = {
       let outcome: ClassifyOutcome | undefined;
       try {
         outcome = await classifyFiles({
-          files: todo, metadata: md, predictor, engine, threshold, batchSize, signal: controller.signal,
+          files: todo, metadata: md, predictor, engine, threshold, batchSize, signal: controller.signal, allowUnfamiliar: values['allow-unfamiliar'],
           onRecord: (r) => {
             if (!values.out) io.out(`${r.label.padEnd(9)} ${r.probability.toFixed(4)}  ${r.path}`);
+            if (r.unfamiliar) io.err(`${io.isTTY ? '\n' : ''}warning: ${path.basename(r.path)}: scored although it is unlike the images the model was trained on (${r.unfamiliar}; --allow-unfamiliar)`);
             if (recorder) {
               recorder.add(r);
               if (recorder.writeError) controller.abort();

@@ -27,7 +27,8 @@ export const evaluateCommand: Command = {
 --out DIR writes DIR/report.json and a self-contained DIR/report.html: confusion matrix with its cases,
 PPV, NPV, F1, ROC and precision-recall curves, calibration (reliability bins, ECE, Brier), training curves.
 Images the model was trained on (by content, from its training-data.csv) are flagged: the run warns, the report
-says so, and --record refuses, since a model card's metrics must come from images the model never saw.
+says so, and --record refuses, since a model card's metrics must come from images the model never saw. Images
+its familiarity check would refuse in cxr classify (UNFAMILIAR) are scored here, counted and named in a warning.
 The report also shows how well each file property alone (size, width, height, aspect ratio, colour channels)
 separates the classes: baselines the model must clearly beat; a flagged one the model can see is noted.
 For each flagged property it also gives the model's AUC with that property held fixed (only pairs of images
@@ -51,10 +52,10 @@ sensitivity, specificity and each class's mean logit move and how many labels ch
     const truth = new Map(items.map((it) => [it.path, String(it.label).toLowerCase() === md.positiveClass.toLowerCase() ? 1 : 0]));
     const predictor = tfjsPredictor(await loadStoredModel(stored), md);
     const bar = progressBar(io, 'evaluating');
-    const outcome = await classifyFiles({ files: items.map((it) => it.path), metadata: md, predictor, engine, onProgress: (d, t) => bar.update(d, t) });
+    const outcome = await classifyFiles({ files: items.map((it) => it.path), metadata: md, predictor, engine, allowUnfamiliar: true, onProgress: (d, t) => bar.update(d, t) });
     let framing: FramingCheck | undefined;
     if (zoom) {
-      const again = await classifyFiles({ files: outcome.records.map((r) => r.path), metadata: md, predictor, engine, preprocess: { zoom }, onProgress: (d, t) => bar.update(d, t) });
+      const again = await classifyFiles({ files: outcome.records.map((r) => r.path), metadata: md, predictor, engine, allowUnfamiliar: true, preprocess: { zoom }, onProgress: (d, t) => bar.update(d, t) });
       const negative = md.classNames.find((c) => c !== md.positiveClass) ?? 'NEGATIVE';
       framing = framingCheck(outcome.records.map((r) => ({ path: r.path, label: truth.get(r.path)!, probability: r.probability })), again.records, md.threshold, zoom, [negative, md.positiveClass]);
     }
@@ -81,6 +82,8 @@ sensitivity, specificity and each class's mean logit move and how many labels ch
     }
     if (seen.length) io.err(`warning: ${md.id} was trained on ${seen.length} of these ${outcome.records.length} images (e.g. ${seen[0]}): the metrics below are optimistic; evaluate on images it never saw`);
     if (chosenOn.length) io.err(`warning: ${md.id}'s epoch and threshold were chosen on ${chosenOn.length} of these ${outcome.records.length} images (its selection set, e.g. ${chosenOn[0]}): the metrics below are optimistic, above all sensitivity and specificity at its threshold; evaluate on images it never saw`);
+    const unfamiliar = outcome.records.filter((r) => r.unfamiliar);
+    if (unfamiliar.length) io.err(`warning: ${unfamiliar.length} of these ${outcome.records.length} images are unlike the images ${md.id} was trained on (e.g. ${unfamiliar[0].path}: ${unfamiliar[0].unfamiliar}); cxr classify refuses such images, here they are scored and counted`);
     for (const u of fitted.unchecked) io.err(`note: training data of ${u} unknown, so overlap with these images was not checked`);
     if (values.json) io.out(JSON.stringify({ ...s, ...(heldFixed.length ? { heldFixed } : {}), ...(framing ? { framing } : {}) }, null, 2));
     else {

@@ -24,6 +24,7 @@ export const commands: CommandEntry[] = [
   { name: 'evaluate', summary: 'measure a model on a labelled folder (AUC, accuracy, sensitivity, specificity with 95% CI)', load: async () => (await import('./evaluate.ts')).evaluateCommand },
   { name: 'compare', summary: 'compare models on one labelled folder: metrics side by side, McNemar tests, disagreements', load: async () => (await import('./compare.ts')).compareCommand },
   { name: 'threshold', summary: 'choose the operating point (and optional calibration) on validation data', load: async () => (await import('./threshold.ts')).thresholdCommand },
+  { name: 'familiarity', summary: 'give a model a check that refuses images unlike its training images (not chest X-rays)', load: async () => (await import('./familiarity.ts')).familiarityCommand },
   { name: 'lock-test', summary: 'record a locked evaluation folder (its file hashes) for release decisions', load: async () => (await import('./lock-test.ts')).lockTestCommand },
   { name: 'retrain', summary: 'fine-tune a model with new labelled images behind a release gate', load: async () => (await import('./retrain.ts')).retrainCommand },
   { name: 'dataset', summary: 'scan a labelled folder: layout, counts per split and class, duplicates, unreadable files', load: async () => (await import('./dataset.ts')).datasetCommand },

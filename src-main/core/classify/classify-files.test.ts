@@ -7,10 +7,12 @@ import sharp from 'sharp';
 import type { EngineInfo } from '../../../src-shared/types.ts';
 import { listImageFiles } from '../dataset/list-files.ts';
 import { initEngine } from '../engine/backend.ts';
+import { packVector } from '../familiarity/familiarity.ts';
 import { tfjsPredictor, type Predictor } from '../inference/predictor.ts';
 import { loadStoredModel, resolveModel } from '../models/store.ts';
 import { saveTinyModel, tempDir } from '../test-support.ts';
 import { classifyFiles } from './classify-files.ts';
+import { parseCsv } from '../history/csv.ts';
 import { resultsToCsv } from './write-results.ts';
 
 const tmp = tempDir();
@@ -78,6 +80,37 @@ test('cancelling stops the batch', async () => {
   const out = await classifyFiles({ files, metadata: md, predictor, engine, signal: ctrl.signal });
   assert.equal(out.cancelled, true);
   assert.equal(out.records.length, 0);
+});
+
+test('images beyond the familiarity limit are refused as UNFAMILIAR and the batch goes on; allowUnfamiliar scores and flags them', async () => {
+  const { files } = await listImageFiles([imgDir]);
+  const far = {
+    ...md, familiarity: {
+      layer: 'gap', center: packVector([1, 0, 0, 0, 0, 0, 0, 0.5]), limit: 1e-6, fittedOn: { dataset: 'test', n: 1 },
+      limitFrom: { dataset: 'test', n: 1, largest: 1e-6, margin: 1 }, chosenAt: new Date(0).toISOString(),
+    },
+  };
+  const checked = tfjsPredictor(await loadStoredModel(await resolveModel('tiny', { modelsDir: path.join(tmp.dir, 'models') })), far);
+  try {
+    const refused = await classifyFiles({ files, metadata: far, predictor: checked, engine, batchSize: 2 });
+    assert.equal(refused.records.length, 0);
+    const codes = refused.failures.map((f) => f.code).sort();
+    assert.deepEqual(codes, ['NOT_AN_IMAGE', 'TOO_SMALL', 'TRUNCATED', ...Array(5).fill('UNFAMILIAR')].sort());
+    const one = refused.failures.find((f) => f.code === 'UNFAMILIAR')!;
+    assert.match(one.reason, /^ok\d\.jpg: unlike the chest X-rays this model was trained on, so it was not scored \(distance \d\.\d{3} from the images model tiny was trained on, limit 0\.000\)/);
+    const allowed = await classifyFiles({ files, metadata: far, predictor: checked, engine, allowUnfamiliar: true });
+    assert.equal(allowed.records.length, 5);
+    assert.ok(allowed.records.every((r) => /^distance /.test(r.unfamiliar ?? '')));
+    const plain = await classifyFiles({ files, metadata: md, predictor, engine });
+    assert.deepEqual(allowed.records.map((r) => r.probability), plain.records.map((r) => r.probability), 'the check does not change the scores');
+    assert.ok(plain.records.every((r) => r.unfamiliar === undefined));
+    const csv = parseCsv(resultsToCsv(allowed.records.slice(0, 1), refused.failures.slice(0, 1)).trim());
+    assert.deepEqual(csv[0].slice(-2), ['unfamiliar', 'error']);
+    assert.equal(csv[1].length, csv[0].length);
+    assert.equal(csv[2].length, csv[0].length);
+  } finally {
+    checked.dispose();
+  }
 });
 
 test('CSV output escapes quotes, commas and formula-like cells', () => {

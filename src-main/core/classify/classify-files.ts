@@ -1,6 +1,7 @@
 import type { ClassifyRecord, EngineInfo, FileFailure, ModelMetadata } from '../../../src-shared/types.ts';
 import { loadForModel, type PreprocessOptions } from '../imaging/preprocess.ts';
-import { toFileFailure } from '../imaging/image-error.ts';
+import { ImageError, toFileFailure } from '../imaging/image-error.ts';
+import { unfamiliarDetail } from '../familiarity/familiarity.ts';
 import type { Predictor } from '../inference/predictor.ts';
 
 /** What a batch classification needs. */
@@ -19,6 +20,8 @@ export interface ClassifyOptions {
   signal?: AbortSignal;
   /** How images are brought to the model's input (e.g. a framing check's zoom); default the model's own way. */
   preprocess?: PreprocessOptions;
+  /** Score images the model's familiarity check would refuse (UNFAMILIAR) instead of reporting them as failures. */
+  allowUnfamiliar?: boolean;
 }
 
 /** The outcome of a batch. */
@@ -48,7 +51,8 @@ export function labelAt(md: Pick<ModelMetadata, 'positiveClass' | 'classNames'>,
 
 /**
  * Classifies files with a model: decodes ahead (bounded), runs the model in batches, reports each
- * result and each failure as it happens. A bad image is reported and skipped; the batch goes on.
+ * result and each failure as it happens. A bad image is reported and skipped; the batch goes on. An image the
+ * model's familiarity check refuses (too unlike its training images) is a failure too, unless allowUnfamiliar.
  */
 export async function classifyFiles(o: ClassifyOptions): Promise<ClassifyOutcome> {
   const started = performance.now();
@@ -71,15 +75,24 @@ export async function classifyFiles(o: ClassifyOptions): Promise<ClassifyOutcome
     const buf = new Float32Array(batch.length * size);
     batch.forEach((b, i) => buf.set(b.data, i * size));
     const t0 = performance.now();
-    const probs = await o.predictor.predict(buf, batch.length);
+    const { probabilities: probs, distances } = await o.predictor.predict(buf, batch.length);
     const share = (performance.now() - t0) / batch.length;
     batch.forEach((b, i) => {
+      const unfamiliar = unfamiliarDetail(md.familiarity, distances?.[i], md.id);
+      if (unfamiliar && !o.allowUnfamiliar) {
+        const failure = toFileFailure(new ImageError(b.path, 'UNFAMILIAR', unfamiliar), b.path);
+        failures.push(failure);
+        o.onFailure?.(failure);
+        o.onProgress?.(++done, o.files.length);
+        return;
+      }
       const p = probs[i];
       const rec: ClassifyRecord = {
         path: b.path, sha256: b.sha256, probability: p,
         label: labelAt(md, p, threshold),
         threshold, modelId: md.id, modelVersion: md.version, backend: o.engine.backend, engine: o.predictor.engine,
         milliseconds: Math.round((b.ms + share) * 10) / 10,
+        ...(unfamiliar ? { unfamiliar } : {}),
       };
       records.push(rec);
       o.onRecord?.(rec);

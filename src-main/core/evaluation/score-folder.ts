@@ -27,7 +27,7 @@ export async function scoreItems(stored: StoredModel, items: DatasetItem[], opts
   const truth = new Map(usable.map((it) => [it.path, String(it.label).toLowerCase() === md.positiveClass.toLowerCase() ? 1 : 0]));
   const predictor = tfjsPredictor(await loadStoredModel(stored), md);
   try {
-    const outcome = await classifyFiles({ files: usable.map((it) => it.path), metadata: md, predictor, engine: engineInfo(), onProgress: opts.onProgress });
+    const outcome = await classifyFiles({ files: usable.map((it) => it.path), metadata: md, predictor, engine: engineInfo(), allowUnfamiliar: true, onProgress: opts.onProgress });
     return {
       paths: outcome.records.map((r) => r.path),
       sha256: outcome.records.map((r) => r.sha256),

@@ -1,6 +1,7 @@
 /** Recording a run's diagnoses (audited) and finding images a model already diagnosed. */
 import { appendAudit } from './audit-log.ts';
 import { upsertImage } from './images.ts';
+import { addNote } from './notes.ts';
 import { normalizeSha256, nowIso, orNull, prepare, requireText, writeTx } from './sql-util.ts';
 import type { DiagnosisInput, HistoryDb } from './types.ts';
 
@@ -20,7 +21,8 @@ export interface DiagnosisRow {
 /**
  * Records a chunk of diagnoses of a running run in one transaction: each image is
  * upserted, each diagnosis inserted and appended to the audit chain. Model fields of a
- * row, when given, must match the run's model. Returns the new diagnosis ids in order.
+ * row, when given, must match the run's model. A row scored although the model's familiarity check found it
+ * unlike its training images (`unfamiliar`) gets an audited note saying so. Returns the new diagnosis ids in order.
  */
 export function recordDiagnoses(db: HistoryDb, runId: number, rows: readonly DiagnosisInput[]): number[] {
   if (rows.length === 0) return [];
@@ -57,6 +59,7 @@ export function recordDiagnoses(db: HistoryDb, runId: number, rows: readonly Dia
           r.createdAt ?? nowIso()).lastInsertRowid,
       );
       appendAudit(db, 'diagnosis', id);
+      if (r.unfamiliar) addNote(db, { diagnosisId: id, text: `scored although unlike the images the model was trained on (${r.unfamiliar})` });
       return id;
     });
   });

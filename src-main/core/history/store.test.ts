@@ -81,6 +81,19 @@ test('recordDiagnoses validates rows and writes a chunk all or nothing', () => {
   assert.equal(d.modelId, 'm');
 });
 
+test('a diagnosis scored although unfamiliar carries an audited note; a failing chunk leaves no note', () => {
+  const db = mem();
+  const { runId } = seed(db, 1);
+  const [id] = recordDiagnoses(db, runId, [diag(5, { unfamiliar: 'distance 0.643 from the images model m was trained on, limit 0.377' })]);
+  const notes = listNotes(db, sha(5));
+  assert.equal(notes.length, 1);
+  assert.equal(notes[0].diagnosisId, id);
+  assert.match(notes[0].text, /^scored although unlike the images the model was trained on \(distance 0\.643/);
+  assert.throws(() => recordDiagnoses(db, runId, [diag(6, { unfamiliar: 'far' }), diag(7, { probability: 2 })]), /probability/);
+  assert.equal(db.prepare('SELECT count(*) FROM notes').pluck().get(), 1);
+  assert.equal(verifyAuditChain(db).ok, true);
+});
+
 test('latestDiagnoses returns the newest diagnosis of each image by this model version, with its run', () => {
   const db = mem();
   seed(db, 2);

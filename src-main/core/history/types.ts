@@ -112,7 +112,7 @@ export type DiagnosisInput = Pick<
   ClassifyRecord,
   'path' | 'sha256' | 'probability' | 'label' | 'threshold' | 'milliseconds'
 > &
-  Partial<Pick<ClassifyRecord, 'modelId' | 'modelVersion'>> & {
+  Partial<Pick<ClassifyRecord, 'modelId' | 'modelVersion' | 'unfamiliar'>> & {
     bytes?: number | null;
     width?: number | null;
     height?: number | null;

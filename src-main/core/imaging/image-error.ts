@@ -17,7 +17,8 @@ export type ImageErrorCode =
   | 'CORRUPT'
   | 'TOO_LARGE'
   | 'TOO_SMALL'
-  | 'NOT_GREY';
+  | 'NOT_GREY'
+  | 'UNFAMILIAR';
 
 const ADVICE: Record<ImageErrorCode, string> = {
   NOT_FOUND: 'the file does not exist; check the path',
@@ -30,6 +31,7 @@ const ADVICE: Record<ImageErrorCode, string> = {
   CORRUPT: 'the image data is damaged and cannot be decoded; re-export or re-copy it from the PACS',
   TOO_LARGE: 'the image is too large to process safely; downsample it before loading',
   TOO_SMALL: 'the image is too small to be a chest X-ray; use the original full-size export',
+  UNFAMILIAR: 'unlike the chest X-rays this model was trained on, so it was not scored; check that this file is a frontal chest X-ray and have a reader read it (cxr classify --allow-unfamiliar scores it anyway)',
   NOT_GREY: 'a colour picture, not a grey radiograph; check that this file is a chest X-ray (a radiograph exported in colour is still grey: export it again in greyscale)',
 };
 

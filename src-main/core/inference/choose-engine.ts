@@ -1,5 +1,6 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { ModelMetadata } from '../../../src-shared/types.ts';
+import { modelForPrediction } from '../familiarity/familiarity.ts';
 import { cachedOnnx } from '../onnx/onnx-cache.ts';
 import { loadOrt } from '../onnx/ort-session.ts';
 import { onnxPredictor } from './onnx-predictor.ts';
@@ -38,7 +39,7 @@ export async function chooseEngine(
     await loadOrt().catch((e: Error) => {
       throw new Error(`onnxruntime-node does not load (${e.message.split('\n')[0]})`);
     });
-    const { onnx, cached } = await cachedOnnx(model, md, opts.cacheDir);
+    const { onnx, cached } = await cachedOnnx(modelForPrediction(model, md), md, opts.cacheDir);
     const predictor = await onnxPredictor(onnx, md, { threads: opts.threads });
     model.dispose();
     return { predictor, kind: 'onnx', reason: `--engine ${choice}${cached ? ', cached ONNX' : ', converted to ONNX'}` };

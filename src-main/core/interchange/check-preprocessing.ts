@@ -64,7 +64,7 @@ export async function checkPreprocessing(o: CheckOptions): Promise<{ results: Pr
       const chunk = pixels.slice(s, s + bs);
       const batch = new Float32Array(chunk.length * size);
       chunk.forEach((p, k) => batch.set(pixelsToFloat(p, spec), k * size));
-      probs.push(...(await predictor.predict(batch, chunk.length)));
+      probs.push(...(await predictor.predict(batch, chunk.length)).probabilities);
     }
     const n = probs.length;
     results.push({

@@ -45,6 +45,8 @@ export function renderModelCard(md: ModelMetadata): string {
   if (op) extra.push(`- Operating point: rule ${op.rule}${op.target != null ? ` ${op.target}` : ''} on \`${op.dataset}\` (${op.n} images, ${op.positives} ${md.positiveClass}), ${op.chosenAt}; expected sensitivity ${pct(op.expectedSensitivity)}, specificity ${pct(op.expectedSpecificity)}${op.calibrated ? ' (on calibrated probabilities)' : ''}.`);
   const cal = md.calibration;
   if (cal) extra.push(`- Calibration: ${cal.method === 'platt' ? `Platt scaling σ(${num(cal.a ?? 1)}·logit p + ${num(cal.b ?? 0)})` : `temperature scaling T = ${num(cal.temperature ?? 1)}`}, fitted on \`${cal.fittedOn}\` (${cal.n} images); the reported probabilities are calibrated.`);
+  const fam = md.familiarity;
+  if (fam) extra.push(`- Familiarity check: an image is refused as UNFAMILIAR, not scored, when its \`${fam.layer}\` feature lies further than ${fam.limit.toFixed(3)} (cosine distance) from the mean feature of the ${fam.fittedOn.n} images of \`${fam.fittedOn.dataset}\` it was fitted on; the limit is ${fam.limitFrom.margin} × the largest distance (${fam.limitFrom.largest.toFixed(3)}) among ${fam.limitFrom.n} images of \`${fam.limitFrom.dataset}\` it was not fitted on (\`cxr familiarity\`, ${fam.chosenAt}). It turns away pictures that are not chest X-rays; it is no proof that an accepted image is one.`);
   lines.splice(lines.findIndex((l) => l.startsWith('- Weights sha256')) + 1, 0, ...extra);
   if (t) {
     lines.push('', '| split | ' + Object.keys(Object.values(t.counts)[0] ?? {}).join(' | ') + ' |', '|---|' + Object.keys(Object.values(t.counts)[0] ?? {}).map(() => '---|').join(''));

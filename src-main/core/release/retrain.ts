@@ -10,6 +10,7 @@ import { describeFormSignal, readFileForms, signalsOfForms } from '../dataset/fo
 import { scanDataset, type DatasetItem } from '../dataset/scan.ts';
 import { engineInfo } from '../engine/backend.ts';
 import { calibrate } from '../evaluation/calibrate.ts';
+import { fitFamiliarity } from '../familiarity/fit-familiarity.ts';
 import { auc, chooseThreshold, confusion, summarise } from '../evaluation/metrics.ts';
 import { withOperatingPoint } from '../evaluation/set-operating-point.ts';
 import { defaultHistoryPath, openHistoryDb, promoteModel, upsertModel } from '../history/index.ts';
@@ -144,6 +145,14 @@ export async function retrainModel(req: RetrainRequest): Promise<RetrainOutcome>
   const point = refit ? refit.point : chooseThreshold(selData.labels, sel, 0.9);
   const ruleText = rule ? `${op!.rule}${op!.target != null ? ` ${op!.target}` : ''}${calibration ? ` (${calibration.method}-calibrated)` : ''}` : "Youden's J with sensitivity ≥ 0.90";
 
+  // A familiarity check is refitted at the same layer and margin: the centre and limit of the old weights would not fit the new.
+  const familiarity = md.familiarity ? (await fitFamiliarity(model, md, {
+    layer: md.familiarity.layer, margin: md.familiarity.limitFrom.margin, engine: 'tfjs',
+    fit: split.fit.map((it) => it.path), fitDataset: 'the retrain\'s fit part (old + new minus the hold-out)',
+    limitOn: split.selection.map((it) => it.path), limitDataset: selName,
+  })).record : undefined;
+  if (familiarity) log(`familiarity check refitted at layer ${familiarity.layer}: limit ${familiarity.limit.toFixed(3)} (${familiarity.limitFrom.margin} × ${familiarity.limitFrom.largest.toFixed(3)} on the selection set)`);
+
   const lockedItems = locked.files.map((f) => ({ path: f.path, label: labelOf({ path: f.path, label: f.label }) }));
   const lockedData = await loadImages(lockedItems, md.input);
   if (lockedData.failures.length) throw new Error(`${lockedData.failures[0].path}: locked test image unreadable (${lockedData.failures[0].reason}); restore it or lock the set again`);
@@ -158,9 +167,9 @@ export async function retrainModel(req: RetrainRequest): Promise<RetrainOutcome>
 
   const version = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
   const manifest = dataManifest({ fit: fitData, selection: selData }, CLASS_NAMES);
-  const { calibration: _drop, operatingPoint: _op, weightsSha256: _w, parameters: _p, ...base } = md;
+  const { calibration: _drop, operatingPoint: _op, weightsSha256: _w, parameters: _p, familiarity: _f, ...base } = md;
   const meta = {
-    ...base, version, created: new Date().toISOString(), threshold: point.threshold,
+    ...base, version, created: new Date().toISOString(), threshold: point.threshold, ...(familiarity ? { familiarity } : {}),
     ...(calibration ? { calibration } : {}), ...(refit?.metadata.operatingPoint ? { operatingPoint: refit.metadata.operatingPoint } : {}),
     thresholdChosenBy: `${ruleText} on ${selName}; expected sensitivity ${point.sensitivity.toFixed(3)}, specificity ${point.specificity.toFixed(3)}`,
     training: {

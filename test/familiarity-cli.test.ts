@@ -1,0 +1,88 @@
+// End to end: the familiarity check refuses pictures that are not chest X-rays (shipped model), and
+// `cxr familiarity` fits, lists, previews and removes a check on a tiny model trained here.
+import assert from 'node:assert/strict';
+import { existsSync, promises as fsp, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import Database from 'better-sqlite3';
+import sharp from 'sharp';
+import type { ModelMetadata } from '../src-shared/types.ts';
+import { realData, tempDir } from '../src-main/core/test-support.ts';
+import { cxr, parseCsvObjects, root } from './cli.ts';
+
+const data = realData();
+const shipped = path.join(root, 'models', 'default');
+const noModel = existsSync(path.join(shipped, 'metadata.json')) ? false : `shipped model missing at ${shipped}`;
+const tmp = tempDir();
+const env = { CXR_HOME: path.join(tmp.dir, 'home') };
+after(() => tmp.cleanup());
+
+const diagram = `<svg xmlns="http://www.w3.org/2000/svg" width="800" height="600"><rect width="800" height="600" fill="white"/>
+<rect x="50" y="50" width="200" height="120" fill="none" stroke="black" stroke-width="4"/><rect x="450" y="300" width="250" height="150" fill="#888"/>
+<line x1="250" y1="110" x2="450" y2="370" stroke="black" stroke-width="4"/><circle cx="600" cy="120" r="80" fill="#444"/>
+<text x="80" y="120" font-size="40">Input</text><text x="480" y="380" font-size="40">Output</text></svg>`;
+
+const readMetadata = (dir: string) => JSON.parse(readFileSync(path.join(dir, 'metadata.json'), 'utf8')) as ModelMetadata;
+
+test('the shipped model refuses a grey diagram as UNFAMILIAR, scores it only with --allow-unfamiliar, and the history says so', { skip: noModel }, async () => {
+  assert.equal(readMetadata(shipped).familiarity?.layer, 'm3_head_gap');
+  const dir = path.join(tmp.dir, 'mixed');
+  await fsp.mkdir(dir, { recursive: true });
+  await sharp(Buffer.from(diagram)).greyscale().jpeg().toFile(path.join(dir, 'diagram.jpg'));
+  const xray = data.skip ? null : path.join(data.dir, 'test-dev', 'PNEUMONIA', (await fsp.readdir(path.join(data.dir, 'test-dev', 'PNEUMONIA')))[0]);
+  if (xray) await fsp.copyFile(xray, path.join(dir, 'study.jpeg'));
+  const out = path.join(tmp.dir, 'mixed.json');
+  const r = await cxr(['classify', dir, '--out', out], env);
+  assert.equal(r.code, 2, r.stderr);
+  const json = JSON.parse(readFileSync(out, 'utf8')) as { results: Array<{ path: string }>; failures: Array<{ path: string; code: string; reason: string }> };
+  assert.deepEqual(json.failures.map((f) => [path.basename(f.path), f.code]), [['diagram.jpg', 'UNFAMILIAR']]);
+  assert.deepEqual(json.results.map((x) => path.basename(x.path)), xray ? ['study.jpeg'] : []);
+  assert.match(r.stderr, /diagram\.jpg: unlike the chest X-rays this model was trained on, so it was not scored \(distance 0\.\d{3} from the images model default was trained on, limit 0\.377\); check that this file is a frontal chest X-ray/);
+  const allowed = await cxr(['classify', path.join(dir, 'diagram.jpg'), '--allow-unfamiliar', '--out', path.join(tmp.dir, 'allowed.csv')], env);
+  assert.equal(allowed.code, 0, allowed.stderr);
+  assert.match(allowed.stderr, /warning: diagram\.jpg: scored although it is unlike the images the model was trained on/);
+  const [row] = parseCsvObjects(readFileSync(path.join(tmp.dir, 'allowed.csv'), 'utf8'));
+  assert.match(row.unfamiliar, /^distance 0\.\d{3} from the images model default was trained on, limit 0\.377$/);
+  assert.equal(row.error, '');
+  const db = new Database(path.join(env.CXR_HOME, 'history.sqlite'), { readonly: true });
+  const notes = db.prepare('SELECT text FROM notes').pluck().all() as string[];
+  db.close();
+  assert.equal(notes.length, 1);
+  assert.match(notes[0], /^scored although unlike the images the model was trained on \(distance/);
+});
+
+test('cxr familiarity: lists candidate layers, fits, previews with --dry-run, names a bad layer, and --off removes the check', { skip: data.skip }, async () => {
+  const t = await cxr(['train', data.dir, '--id', 'fam', '--max-per-class', '8', '--epochs', '1', '--input-size', '64', '--seed', '5', '--architecture', 'bn-cnn', '--filters', '8,16'], env);
+  assert.equal(t.code, 0, t.stderr);
+  const dir = path.join(env.CXR_HOME, 'models', 'fam');
+  const list = await cxr(['familiarity', data.dir, '--model', 'fam'], env);
+  assert.equal(list.code, 1);
+  assert.match(list.stderr, /choose the layer with --layer NAME; layers of fam that give one vector per image: gap \(16\)/);
+  const bad = await cxr(['familiarity', data.dir, '--model', 'fam', '--layer', 'conv1'], env);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /layer "conv1" gives shape \[batch, 64, 64, 8\], not one vector per image/);
+  const args = ['familiarity', data.dir, '--model', 'fam', '--layer', 'gap', '--max-per-class', '8', '--seed', '5'];
+  const dry = await cxr([...args, '--dry-run'], env);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, /^fam v\S+: familiarity at layer gap \(16 values\), limit [\d.]+ \(1\.1 × [\d.]+\)$/m);
+  assert.match(dry.stdout, /^ {2}fit: 14 images, distance median/m);
+  assert.match(dry.stderr, /dry run: the model was not changed/);
+  assert.equal(readMetadata(dir).familiarity, undefined);
+  const fit = await cxr([...args, '--json'], env);
+  assert.equal(fit.code, 0, fit.stderr);
+  const printed = JSON.parse(fit.stdout) as { limit: number; engine: string };
+  const md = readMetadata(dir);
+  assert.equal(md.familiarity?.layer, 'gap');
+  assert.equal(md.familiarity.limit, printed.limit);
+  assert.equal(md.familiarity.center.length, 16);
+  assert.match(printed.engine, /^onnxruntime|^tfjs/);
+  assert.match(readFileSync(path.join(dir, 'MODEL_CARD.md'), 'utf8'), /- Familiarity check: an image is refused as UNFAMILIAR, not scored, when its `gap` feature lies further than/);
+  // The selection images set the limit, so none of them is refused by the check they set.
+  const sel = await cxr(['classify', path.join(data.dir, 'val'), '--model', 'fam', '--no-history'], env);
+  assert.equal(sel.code, 0, sel.stderr);
+  const off = await cxr(['familiarity', '--model', 'fam', '--off'], env);
+  assert.equal(off.code, 0, off.stderr);
+  assert.match(off.stdout, /fam: familiarity check removed/);
+  assert.equal(readMetadata(dir).familiarity, undefined);
+  assert.doesNotMatch(readFileSync(path.join(dir, 'MODEL_CARD.md'), 'utf8'), /Familiarity check/);
+});
