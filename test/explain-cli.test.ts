@@ -92,4 +92,11 @@ test('explain with the shipped default model', { skip: data.skip || noShipped },
   const r = await cxr(['explain', firstImage('PNEUMONIA'), '--gradcam', '--method', 'gradcam++', '--out', out], env);
   assert.equal(r.code, 0, r.stderr);
   assert.ok(existsSync(path.join(out, 'overlay.png')));
+  assert.doesNotMatch(r.stderr, /unlike the chest X-rays/);
+  // A picture the familiarity check would refuse in cxr classify is explained with a warning.
+  const grid = path.join(tmp.dir, 'grid.png');
+  await sharp(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="400" height="300"><rect width="400" height="300" fill="white"/><rect x="40" y="40" width="150" height="90" fill="none" stroke="black" stroke-width="4"/><circle cx="300" cy="200" r="60" fill="#555"/></svg>')).greyscale().png().toFile(grid);
+  const far = await cxr(['explain', grid, '--gradcam', '--out', path.join(tmp.dir, 'grid-out')], env);
+  assert.equal(far.code, 0, far.stderr);
+  assert.match(far.stderr, /warning: grid\.png is unlike the chest X-rays this model was trained on \(distance 0\.\d{3} from the images model default was trained on, limit 0\.377\); cxr classify would refuse it/);
 });

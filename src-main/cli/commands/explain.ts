@@ -11,7 +11,9 @@ import { openExplainModel, type ExplainModel } from '../../core/explain/explain-
 import { gradCam } from '../../core/explain/gradcam.ts';
 import { activationGridPng, heatmapPng, overlayPng } from '../../core/explain/render.ts';
 import { auditFolder, DEFAULT_CORNER, DEFAULT_LUNG_BOX, scoreGradCam } from '../../core/explain/shortcut-audit.ts';
+import { imageDistance, unfamiliarDetail } from '../../core/familiarity/familiarity.ts';
 import { writeFileAtomic } from '../../core/fs/atomic-write.ts';
+import { loadForModel } from '../../core/imaging/preprocess.ts';
 
 const usage = `usage: cxr explain <image> --out DIR [--model ID|DIR] [--layers all|NAME,…] [--gradcam]
                    [--layer NAME] [--class predicted|NAME] [--method gradcam|gradcam++]
@@ -25,7 +27,8 @@ Shows what the model computes for one image (research aid, not for diagnostic us
   --gradcam            Grad-CAM for the predicted class (--class to choose) at the last convolution
                        layer (--layer to choose): overlay.png (original size, --opacity of the
                        colour map), heatmap.png (grey, original size) and heatmap.json (the raw grid)
-With neither flag both are written.
+With neither flag both are written. An image the model's familiarity check would refuse (cxr classify:
+UNFAMILIAR) is explained all the same, with a warning.
 --audit runs Grad-CAM over every image under a folder and lists the cases where most of the
 heatmap lies outside the lung box (x 15–85 %, y 10–90 % of the image), worst first, with the share
 in the four corner boxes (15 % × 15 %, where burned-in markers sit). Exit 2 when files failed.`;
@@ -143,6 +146,11 @@ export const explainCommand: Command = {
     const engine = await engineFromFlags(values.backend);
     const ref = await openExplainModel(values.model, { modelsDir: values['models-dir'] });
     io.err(`model ${ref.metadata.id}; engine ${engineLabel(engine)}`);
+    if (ref.metadata.familiarity) {
+      const pixels = await loadForModel(positionals[0], ref.metadata.input).then((x) => x.data, () => null); // a bad file is reported below
+      const far = pixels && unfamiliarDetail(ref.metadata.familiarity, imageDistance(ref.model, ref.metadata, pixels), ref.metadata.id);
+      if (far) io.err(`warning: ${path.basename(positionals[0])} is unlike the chest X-rays this model was trained on (${far}); cxr classify would refuse it, so its probability and heatmap below mean little`);
+    }
     await explainImage(io, ref, positionals[0], values.out, {
       layers, gradcam: both || Boolean(values.gradcam), layer: values.layer, targetClass, method, opacity, colormap,
     });

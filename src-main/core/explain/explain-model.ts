@@ -10,7 +10,7 @@ import { loadStoredModel, resolveModel, type StoreOptions } from '../models/stor
 /** A model to explain: the layers model plus the metadata fields the views use. */
 export interface ExplainModel {
   model: tfl.LayersModel;
-  metadata: Pick<ModelMetadata, 'id' | 'input' | 'classNames' | 'positiveClass' | 'output' | 'threshold'>;
+  metadata: Pick<ModelMetadata, 'id' | 'input' | 'classNames' | 'positiveClass' | 'output' | 'threshold' | 'familiarity'>;
 }
 
 /** An image already brought to the model's input (HWC, scaled per the spec). */

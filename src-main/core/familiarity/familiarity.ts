@@ -9,6 +9,7 @@
  * The feature rides along with the model's own output: the model is wrapped so that its single output is
  * [model output | feature], which both engines (TensorFlow.js and the ONNX conversion) run unchanged.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { FamiliarityRecord, ModelMetadata, PackedVector } from '../../../src-shared/types.ts';
 
@@ -104,4 +105,17 @@ export function splitRows(raw: Float32Array, n: number, md: ModelMetadata, cente
 export function unfamiliarDetail(f: FamiliarityRecord | undefined, distance: number | undefined, modelId: string): string | undefined {
   if (!f || distance === undefined || !(distance > f.limit)) return undefined;
   return `distance ${distance.toFixed(3)} from the images model ${modelId} was trained on, limit ${f.limit.toFixed(3)}`;
+}
+
+/**
+ * One prepared image's distance from the model's training images (undefined when the model has no check), for
+ * views that run the model their own way (e.g. `cxr explain`); classification gets it from its Predictor.
+ */
+export function imageDistance(model: tfl.LayersModel, md: Pick<ModelMetadata, 'familiarity' | 'input' | 'output' | 'classNames'>, pixels: Float32Array): number | undefined {
+  const f = md.familiarity;
+  if (!f) return undefined;
+  const run = withFeatureOutput(model, f.layer);
+  const { height, width, channels } = md.input;
+  const row = tf.tidy(() => (run.predict(tf.tensor4d(pixels, [1, height, width, channels])) as tf.Tensor).dataSync() as Float32Array);
+  return cosineDistance(row, unpackVector(f.center), outputWidth(md));
 }
