@@ -7,13 +7,12 @@ import { engineFromFlags, engineOptions, numberFlag, parse, progressBar } from '
 import { engineLabel } from '../../core/engine/backend.ts';
 import { streamActivations, type OnLayer } from '../../core/explain/activations.ts';
 import { explainImage as explainBoth } from '../../core/explain/explain-image.ts';
-import { openExplainModel, type ExplainModel } from '../../core/explain/explain-model.ts';
+import { openExplainModel, prepareImage, type ExplainModel, type PreparedImage } from '../../core/explain/explain-model.ts';
 import { gradCam } from '../../core/explain/gradcam.ts';
 import { activationGridPng, heatmapPng, overlayPng } from '../../core/explain/render.ts';
 import { auditFolder, DEFAULT_CORNER, DEFAULT_LUNG_BOX, scoreGradCam } from '../../core/explain/shortcut-audit.ts';
 import { imageDistance, unfamiliarDetail } from '../../core/familiarity/familiarity.ts';
 import { writeFileAtomic } from '../../core/fs/atomic-write.ts';
-import { loadForModel } from '../../core/imaging/preprocess.ts';
 
 const usage = `usage: cxr explain <image> --out DIR [--model ID|DIR] [--layers all|NAME,…] [--gradcam]
                    [--layer NAME] [--class predicted|NAME] [--method gradcam|gradcam++]
@@ -50,7 +49,7 @@ function pct(v: number): string {
   return `${(100 * v).toFixed(0).padStart(3)} %`;
 }
 
-async function explainImage(io: CliIO, ref: ExplainModel, image: string, out: string, o: {
+async function explainImage(io: CliIO, ref: ExplainModel, image: string, prepared: PreparedImage, out: string, o: {
   layers?: 'all' | string[]; gradcam: boolean; layer?: string; targetClass?: string; method?: CamMethod; opacity?: number; colormap?: ColormapName;
 }): Promise<void> {
   await fsp.mkdir(out, { recursive: true });
@@ -65,9 +64,9 @@ async function explainImage(io: CliIO, ref: ExplainModel, image: string, out: st
   // Both asked for: one decode and one forward pass (Grad-CAM takes its layer's output from the activations pass).
   let activations: Omit<ActivationsResult, 'layers'> | undefined;
   let cam: GradCamResult | undefined;
-  if (o.layers && o.gradcam) ({ activations, cam } = await explainBoth(ref, image, onLayer, { layers: o.layers, cam: camOptions }));
-  else if (o.layers) activations = await streamActivations(ref, image, onLayer, { layers: o.layers });
-  else if (o.gradcam) cam = await gradCam(ref, image, camOptions);
+  if (o.layers && o.gradcam) ({ activations, cam } = await explainBoth(ref, prepared, onLayer, { layers: o.layers, cam: camOptions }));
+  else if (o.layers) activations = await streamActivations(ref, prepared, onLayer, { layers: o.layers });
+  else if (o.gradcam) cam = await gradCam(ref, prepared, camOptions);
   if (activations) {
     const r = activations;
     await writeFileAtomic(path.join(out, 'layers.json'), JSON.stringify({ image, modelId: r.modelId, probability: r.probability, label: r.label, layers: written }, null, 2) + '\n');
@@ -146,12 +145,10 @@ export const explainCommand: Command = {
     const engine = await engineFromFlags(values.backend);
     const ref = await openExplainModel(values.model, { modelsDir: values['models-dir'] });
     io.err(`model ${ref.metadata.id}; engine ${engineLabel(engine)}`);
-    if (ref.metadata.familiarity) {
-      const pixels = await loadForModel(positionals[0], ref.metadata.input).then((x) => x.data, () => null); // a bad file is reported below
-      const far = pixels && unfamiliarDetail(ref.metadata.familiarity, imageDistance(ref.model, ref.metadata, pixels), ref.metadata.id);
-      if (far) io.err(`warning: ${path.basename(positionals[0])} is unlike the chest X-rays this model was trained on (${far}); cxr classify would refuse it, so its probability and heatmap below mean little`);
-    }
-    await explainImage(io, ref, positionals[0], values.out, {
+    const prepared = await prepareImage(positionals[0], ref.metadata.input);
+    const far = unfamiliarDetail(ref.metadata.familiarity, imageDistance(ref.model, ref.metadata, prepared.data), ref.metadata.id);
+    if (far) io.err(`warning: ${path.basename(positionals[0])} is unlike the chest X-rays this model was trained on (${far}); cxr classify would refuse it, so its probability and heatmap below mean little`);
+    await explainImage(io, ref, positionals[0], prepared, values.out, {
       layers, gradcam: both || Boolean(values.gradcam), layer: values.layer, targetClass, method, opacity, colormap,
     });
     io.err('Research software, not for diagnostic use.');

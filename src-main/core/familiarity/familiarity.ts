@@ -86,7 +86,7 @@ export function modelForPrediction(model: tfl.LayersModel, md: ModelMetadata): t
  * Splits a batch of raw rows (n × width, from the model modelForPrediction gave) into the model's own outputs
  * (n × outputWidth) and, when the metadata has a familiarity check, each image's distance from the centre.
  */
-export function splitRows(raw: Float32Array, n: number, md: ModelMetadata, center?: Float32Array): { outputs: Float32Array; width: number; distances?: Float32Array } {
+export function splitRows(raw: Float32Array, n: number, md: Pick<ModelMetadata, 'familiarity' | 'output' | 'classNames'>, center?: Float32Array): { outputs: Float32Array; width: number; distances?: Float32Array } {
   const f: FamiliarityRecord | undefined = md.familiarity;
   if (!f || !center) return { outputs: raw, width: raw.length / Math.max(n, 1) };
   const k = outputWidth(md);
@@ -117,5 +117,5 @@ export function imageDistance(model: tfl.LayersModel, md: Pick<ModelMetadata, 'f
   const run = withFeatureOutput(model, f.layer);
   const { height, width, channels } = md.input;
   const row = tf.tidy(() => (run.predict(tf.tensor4d(pixels, [1, height, width, channels])) as tf.Tensor).dataSync() as Float32Array);
-  return cosineDistance(row, unpackVector(f.center), outputWidth(md));
+  return splitRows(row, 1, md, unpackVector(f.center)).distances![0];
 }
