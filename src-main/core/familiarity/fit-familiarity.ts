@@ -1,9 +1,9 @@
 /** Fits a model's familiarity check (familiarity.ts): the centre on the images it was fitted on, the limit on images it was not. */
-import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { FamiliarityRecord, FileFailure, ModelMetadata } from '../../../src-shared/types.ts';
 import { toFileFailure } from '../imaging/image-error.ts';
 import { loadForModel } from '../imaging/preprocess.ts';
+import { tfjsRows } from '../inference/predictor.ts';
 import { cachedOnnx } from '../onnx/onnx-cache.ts';
 import { openOrtSession } from '../onnx/ort-session.ts';
 import { cosineDistance, outputWidth, packVector, unpackVector, withFeatureOutput } from './familiarity.ts';
@@ -59,16 +59,7 @@ async function rowRunner(run: tfl.LayersModel, md: ModelMetadata, engine: 'onnx'
       return { engine: 'onnxruntime', rows: async (b, n) => (await session.run(b, [n, height, width, channels])).data, close: () => session.release() };
     } catch { /* not convertible or no onnxruntime: TensorFlow.js below */ }
   }
-  return {
-    engine: 'tfjs',
-    async rows(b, n) {
-      const y = tf.tidy(() => run.predict(tf.tensor4d(b, [n, height, width, channels])) as tf.Tensor);
-      const data = (await y.data()) as Float32Array;
-      y.dispose();
-      return data;
-    },
-    close: async () => undefined,
-  };
+  return { engine: 'tfjs', rows: tfjsRows(run, md.input), close: async () => undefined };
 }
 
 async function features(runner: RowRunner, md: ModelMetadata, files: string[], o: { batchSize: number; width: number; skipped: FileFailure[]; tick: () => void }): Promise<Float32Array[]> {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { ModelMetadata } from '../../../src-shared/types.ts';
+import type { InputSpec, ModelMetadata } from '../../../src-shared/types.ts';
 import { engineInfo, engineLabel } from '../engine/backend.ts';
 import { calibrateAll } from '../evaluation/calibrate.ts';
 import { modelForPrediction, splitRows, unpackVector } from '../familiarity/familiarity.ts';
@@ -39,22 +39,28 @@ export function scoresFromRows(raw: Float32Array, n: number, md: ModelMetadata, 
   return distances ? { probabilities, distances } : { probabilities };
 }
 
+/** Runs a layers model on a batch of `n` images (NHWC per `input`) and returns its output rows, row-major; no tensor is kept. */
+export function tfjsRows(model: tfl.LayersModel, input: Pick<InputSpec, 'height' | 'width' | 'channels'>): (batch: Float32Array, n: number) => Promise<Float32Array> {
+  return async (batch, n) => {
+    const out = tf.tidy(() => model.predict(tf.tensor4d(batch, [n, input.height, input.width, input.channels])) as tf.Tensor);
+    const data = (await out.data()) as Float32Array;
+    out.dispose();
+    return data;
+  };
+}
+
 /**
  * Wraps a TensorFlow.js layers model as a Predictor (sigmoid or softmax head → P(positive)); the
  * model's calibration (metadata.calibration, from `cxr threshold --calibrate`) is applied to the output,
  * and its familiarity check's distances come with it.
  */
 export function tfjsPredictor(model: tfl.LayersModel, md: ModelMetadata): Predictor {
-  const { height, width, channels } = md.input;
-  const run = modelForPrediction(model, md);
+  const rows = tfjsRows(modelForPrediction(model, md), md.input);
   const center = familiarityCenter(md);
   return {
     engine: engineLabel(engineInfo()),
     async predict(batch, n) {
-      const out = tf.tidy(() => run.predict(tf.tensor4d(batch, [n, height, width, channels])) as tf.Tensor);
-      const data = (await out.data()) as Float32Array;
-      out.dispose();
-      return scoresFromRows(data, n, md, center);
+      return scoresFromRows(await rows(batch, n), n, md, center);
     },
     dispose() {
       model.dispose();
