@@ -1,22 +1,20 @@
 // End to end: the real `cxr classify` on real X-rays with the shipped model, and on bad inputs.
 import assert from 'node:assert/strict';
-import { existsSync, promises as fsp, readFileSync, statSync } from 'node:fs';
+import { promises as fsp, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import sharp from 'sharp';
 import type { ModelMetadata } from '../src-shared/types.ts';
 import { auc } from '../src-main/core/evaluation/metrics.ts';
 import { realData, tempDir } from '../src-main/core/test-support.ts';
-import { cxr, parseCsvObjects, root } from './cli.ts';
+import { cxr, noShippedModel, parseCsvObjects, root, shipped } from './cli.ts';
 
 const data = realData();
-const shipped = path.join(root, 'models', 'default');
-const noModel = existsSync(path.join(shipped, 'metadata.json')) ? false : `shipped model missing at ${shipped}`;
 const tmp = tempDir();
 const env = { CXR_HOME: path.join(tmp.dir, 'home') };
 after(() => tmp.cleanup());
 
-test('classify test-dev with the shipped model reproduces the model card metrics', { skip: data.skip || noModel }, async () => {
+test('classify test-dev with the shipped model reproduces the model card metrics', { skip: data.skip || noShippedModel }, async () => {
   const out = path.join(tmp.dir, 'r.csv');
   const r = await cxr(['classify', path.join(data.dir, 'test-dev'), '--out', out], env);
   assert.equal(r.code, 0, r.stderr);
@@ -44,7 +42,7 @@ test('classify test-dev with the shipped model reproduces the model card metrics
   }
 });
 
-test('bad inputs are reported by name and never stop the batch', { skip: data.skip || noModel }, async () => {
+test('bad inputs are reported by name and never stop the batch', { skip: data.skip || noShippedModel }, async () => {
   const dir = path.join(tmp.dir, 'bad');
   await fsp.mkdir(dir, { recursive: true });
   const empty = path.join(tmp.dir, 'empty-folder');
@@ -96,7 +94,7 @@ test('usage errors exit 1 with the usage shown', async () => {
   assert.match(unknown.stderr, /unknown command "frobnicate"/);
 });
 
-test('doctor tells the truth about the backend and lists the shipped model', { skip: noModel }, async () => {
+test('doctor tells the truth about the backend and lists the shipped model', { skip: noShippedModel }, async () => {
   const r = await cxr(['doctor', '--json'], env);
   assert.equal(r.code, 0, r.stderr);
   const d = JSON.parse(r.stdout);
@@ -112,7 +110,7 @@ test('doctor tells the truth about the backend and lists the shipped model', { s
   assert.equal(JSON.parse(viaEnv.stdout).engine.chosenBy, 'env CXR_BACKEND');
 });
 
-test('a folder without read permission is reported and the batch goes on', { skip: data.skip || noModel }, async (t) => {
+test('a folder without read permission is reported and the batch goes on', { skip: data.skip || noShippedModel }, async (t) => {
   // Root reads everything, so as root the CLI runs as the unprivileged user `nobody` (setpriv).
   const { spawnSync } = await import('node:child_process');
   const asRoot = process.getuid?.() === 0;

@@ -1,11 +1,15 @@
 // Runs the real `cxr` command line for end-to-end tests.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCsv } from '../src-main/core/history/csv.ts';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The shipped default model's folder, and a skip reason for tests that need it when it is missing. */
+export const shipped = path.join(root, 'models', 'default');
+export const noShippedModel: false | string = existsSync(path.join(shipped, 'metadata.json')) ? false : `shipped model missing at ${shipped}`;
 
 /** Runs `node bin/cxr.mjs …args` and collects exit code, stdout and stderr. */
 export function cxr(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {

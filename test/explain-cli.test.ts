@@ -9,13 +9,11 @@ import { initEngine } from '../src-main/core/engine/backend.ts';
 import { saveModel } from '../src-main/core/models/store.ts';
 import { loadLayersModelFromDir } from '../src-main/core/models/tfjs-files.ts';
 import { realData, tempDir } from '../src-main/core/test-support.ts';
-import { cxr, root } from './cli.ts';
+import { cxr, noShippedModel } from './cli.ts';
 
 const data = realData();
 const fixture = path.join(data.dir, 'models', 'tfjs-cnn150-gray');
 const noFixture = existsSync(path.join(fixture, 'model.json')) ? false : `fixture model missing at ${fixture}`;
-const shipped = path.join(root, 'models', 'default');
-const noShipped = existsSync(path.join(shipped, 'metadata.json')) ? false : `shipped model missing at ${shipped} (still training?)`;
 const tmp = tempDir('cxr-explain-cli-');
 const env = { CXR_HOME: path.join(tmp.dir, 'home') };
 const modelDir = path.join(tmp.dir, 'models', 'cnn150');
@@ -87,7 +85,7 @@ test('explain --audit lists cases worst first, names a corrupt file and goes on 
   assert.match(bad.stderr, /has no layer "no_such_layer"; layers with spatial maps: conv2d_80/);
 });
 
-test('explain with the shipped default model', { skip: data.skip || noShipped }, async () => {
+test('explain with the shipped default model', { skip: data.skip || noShippedModel }, async () => {
   const out = path.join(tmp.dir, 'default');
   const r = await cxr(['explain', firstImage('PNEUMONIA'), '--gradcam', '--method', 'gradcam++', '--out', out], env);
   assert.equal(r.code, 0, r.stderr);

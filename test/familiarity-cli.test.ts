@@ -1,18 +1,16 @@
 // End to end: the familiarity check refuses pictures that are not chest X-rays (shipped model), and
 // `cxr familiarity` fits, lists, previews and removes a check on a tiny model trained here.
 import assert from 'node:assert/strict';
-import { existsSync, promises as fsp, readFileSync } from 'node:fs';
+import { promises as fsp, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import type { ModelMetadata } from '../src-shared/types.ts';
 import { realData, tempDir } from '../src-main/core/test-support.ts';
-import { cxr, parseCsvObjects, root } from './cli.ts';
+import { cxr, noShippedModel, parseCsvObjects, shipped } from './cli.ts';
 
 const data = realData();
-const shipped = path.join(root, 'models', 'default');
-const noModel = existsSync(path.join(shipped, 'metadata.json')) ? false : `shipped model missing at ${shipped}`;
 const tmp = tempDir();
 const env = { CXR_HOME: path.join(tmp.dir, 'home') };
 after(() => tmp.cleanup());
@@ -24,7 +22,7 @@ const diagram = `<svg xmlns="http://www.w3.org/2000/svg" width="800" height="600
 
 const readMetadata = (dir: string) => JSON.parse(readFileSync(path.join(dir, 'metadata.json'), 'utf8')) as ModelMetadata;
 
-test('the shipped model refuses a grey diagram as UNFAMILIAR, scores it only with --allow-unfamiliar, and the history says so', { skip: noModel }, async () => {
+test('the shipped model refuses a grey diagram as UNFAMILIAR, scores it only with --allow-unfamiliar, and the history says so', { skip: noShippedModel }, async () => {
   assert.equal(readMetadata(shipped).familiarity?.layer, 'm3_head_gap');
   const dir = path.join(tmp.dir, 'mixed');
   await fsp.mkdir(dir, { recursive: true });
