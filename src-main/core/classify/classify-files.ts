@@ -69,6 +69,11 @@ export async function classifyFiles(o: ClassifyOptions): Promise<ClassifyOutcome
   const refill = () => {
     while (inflight.length < ahead && nextFile < o.files.length) inflight.push(load(o.files[nextFile++], md, o.preprocess));
   };
+  const fail = (failure: FileFailure) => {
+    failures.push(failure);
+    o.onFailure?.(failure);
+    o.onProgress?.(++done, o.files.length);
+  };
   let batch: Extract<Loaded, { ok: true }>[] = [];
   const flush = async () => {
     if (!batch.length) return;
@@ -79,13 +84,7 @@ export async function classifyFiles(o: ClassifyOptions): Promise<ClassifyOutcome
     const share = (performance.now() - t0) / batch.length;
     batch.forEach((b, i) => {
       const unfamiliar = unfamiliarDetail(md.familiarity, distances?.[i], md.id);
-      if (unfamiliar && !o.allowUnfamiliar) {
-        const failure = toFileFailure(new ImageError(b.path, 'UNFAMILIAR', unfamiliar), b.path);
-        failures.push(failure);
-        o.onFailure?.(failure);
-        o.onProgress?.(++done, o.files.length);
-        return;
-      }
+      if (unfamiliar && !o.allowUnfamiliar) return fail(toFileFailure(new ImageError(b.path, 'UNFAMILIAR', unfamiliar), b.path));
       const p = probs[i];
       const rec: ClassifyRecord = {
         path: b.path, sha256: b.sha256, probability: p,
@@ -112,11 +111,7 @@ export async function classifyFiles(o: ClassifyOptions): Promise<ClassifyOutcome
     if (item.ok) {
       batch.push(item);
       if (batch.length >= batchSize) await flush();
-    } else {
-      failures.push(item.failure);
-      o.onFailure?.(item.failure);
-      o.onProgress?.(++done, o.files.length);
-    }
+    } else fail(item.failure);
   }
   if (!cancelled) await flush();
   await Promise.allSettled(inflight);
