@@ -59,7 +59,8 @@ test('cxr familiarity: lists candidate layers, fits, previews with --dry-run, na
   const bad = await cxr(['familiarity', data.dir, '--model', 'fam', '--layer', 'conv1'], env);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /layer "conv1" gives shape \[batch, 64, 64, 8\], not one vector per image/);
-  const args = ['familiarity', data.dir, '--model', 'fam', '--layer', 'gap', '--max-per-class', '8', '--seed', '5'];
+  // No --seed or --max-per-class: the split is the one fam was trained with (seed 5, 8 per class), from its metadata.
+  const args = ['familiarity', data.dir, '--model', 'fam', '--layer', 'gap'];
   const dry = await cxr([...args, '--dry-run'], env);
   assert.equal(dry.code, 0, dry.stderr);
   assert.match(dry.stdout, /^fam v\S+: familiarity at layer gap \(16 values\), limit [\d.]+ \(1\.1 × [\d.]+\)$/m);
@@ -73,6 +74,9 @@ test('cxr familiarity: lists candidate layers, fits, previews with --dry-run, na
   assert.equal(md.familiarity?.layer, 'gap');
   assert.equal(md.familiarity.limit, printed.limit);
   assert.equal(md.familiarity.center.length, 16);
+  assert.match(md.familiarity.fittedOn.dataset, /train\/ minus the seed-5 0\.15 hold-out/);
+  const fitRows = readFileSync(path.join(dir, 'training-data.csv'), 'utf8').split(/\r?\n/).filter((l) => l.startsWith('fit,'));
+  assert.equal(md.familiarity.fittedOn.n, fitRows.length, 'the centre is the mean over exactly the images fam was fitted on');
   assert.match(printed.engine, /^onnxruntime|^tfjs/);
   assert.match(readFileSync(path.join(dir, 'MODEL_CARD.md'), 'utf8'), /- Familiarity check: an image is refused as UNFAMILIAR, not scored, when its `gap` feature lies further than/);
   // The selection images set the limit, so none of them is refused by the check they set.

@@ -14,8 +14,9 @@ const usage = `usage: cxr familiarity <data-folder> --model ID --layer NAME [--m
 
 Gives a model a familiarity check: from then on, cxr classify (and the app) refuses an image unlike the ones the
 model was trained on as UNFAMILIAR instead of scoring it (cxr evaluate scores such images and warns); a model scores
-anything, a wallpaper or a diagram too, and confidently. DATA-FOLDER is split as cxr train splits it (same --seed and --holdout: a seeded,
-stratified hold-out of train/ plus val/ is the selection part; test splits are never read). The check keeps the
+anything, a wallpaper or a diagram too, and confidently. DATA-FOLDER is split as cxr train splits it (a seeded,
+stratified hold-out of train/ plus val/ is the selection part; test splits are never read); --seed, --holdout and
+--max-per-class default to those the model was trained with (its metadata), else 42, 0.15 and no cap. The check keeps the
 mean of layer NAME's output (one vector per image, e.g. a global-average-pool layer; without --layer the candidates
 are listed) over the fit part, and refuses an image whose cosine distance from that mean exceeds --margin × the
 largest distance in the selection part. --off removes the check. Stored in metadata.json and MODEL_CARD.md.`;
@@ -35,10 +36,13 @@ export const familiarityCommand: Command = {
     const engine = values.engine ?? 'onnx';
     if (engine !== 'onnx' && engine !== 'tfjs') throw new UsageError('--engine must be onnx or tfjs');
     const margin = numberFlag(values.margin, '--margin', 1, 10) ?? 1.1;
-    const seed = numberFlag(values.seed, '--seed', 0, 2 ** 31) ?? 42;
-    const holdoutFraction = numberFlag(values.holdout, '--holdout', 0.05, 0.5) ?? 0.15;
-    const maxPerClass = numberFlag(values['max-per-class'], '--max-per-class', 1, 1e9);
     const stored = await resolveModel(values.model, { modelsDir: values['models-dir'] });
+    // The split defaults to the one the model was trained on, so that the fit part is what it was fitted on.
+    const trained = stored.metadata.training;
+    const hp = trained?.hyperparameters ?? {};
+    const seed = numberFlag(values.seed, '--seed', 0, 2 ** 31) ?? trained?.seed ?? 42;
+    const holdoutFraction = numberFlag(values.holdout, '--holdout', 0.05, 0.5) ?? (typeof hp.holdoutFraction === 'number' ? hp.holdoutFraction : 0.15);
+    const maxPerClass = numberFlag(values['max-per-class'], '--max-per-class', 1, 1e9) ?? (typeof hp.maxPerClass === 'number' ? hp.maxPerClass : undefined);
     const save = async (metadata: typeof stored.metadata) => {
       await updateMetadata(stored.dir, metadata);
       await writeFileAtomic(path.join(stored.dir, 'MODEL_CARD.md'), renderModelCard(metadata));
