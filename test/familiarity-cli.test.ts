@@ -42,6 +42,22 @@ test('the shipped model refuses a grey diagram as UNFAMILIAR, scores it only wit
   const [row] = parseCsvObjects(readFileSync(path.join(tmp.dir, 'allowed.csv'), 'utf8'));
   assert.match(row.unfamiliar, /^distance 0\.\d{3} from the images model default was trained on, limit 0\.377$/);
   assert.equal(row.error, '');
+  // On labelled folders, evaluate and compare score such images and warn.
+  if (xray) {
+    const labelled = path.join(tmp.dir, 'labelled');
+    await fsp.mkdir(path.join(labelled, 'NORMAL'), { recursive: true });
+    await fsp.mkdir(path.join(labelled, 'PNEUMONIA'), { recursive: true });
+    await fsp.copyFile(path.join(dir, 'diagram.jpg'), path.join(labelled, 'NORMAL', 'diagram.jpg'));
+    await fsp.copyFile(xray, path.join(labelled, 'PNEUMONIA', 'study.jpeg'));
+    const ev = await cxr(['evaluate', labelled, '--json'], env);
+    assert.equal(ev.code, 0, ev.stderr);
+    assert.equal((JSON.parse(ev.stdout) as { n: number }).n, 2);
+    assert.match(ev.stderr, /warning: 1 of these 2 images are unlike the images default was trained on \(e\.g\. \S+diagram\.jpg: distance 0\.\d{3}/);
+    const cmp = await cxr(['compare', 'default', 'seed-cnn', '--on', labelled, '--json'], env);
+    assert.equal(cmp.code, 0, cmp.stderr);
+    assert.match(cmp.stderr, /warning: 1 of these 2 images are unlike the images default was trained on \(e\.g\. \S+diagram\.jpg\); cxr classify refuses such images, here they are scored and compared/);
+    assert.doesNotMatch(cmp.stderr, /unlike the images seed-cnn/, 'seed-cnn has no check');
+  }
   const db = new Database(path.join(env.CXR_HOME, 'history.sqlite'), { readonly: true });
   const notes = db.prepare('SELECT text FROM notes').pluck().all() as string[];
   db.close();

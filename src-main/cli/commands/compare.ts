@@ -50,6 +50,7 @@ spread of their probabilities. A file any model cannot score is reported and lef
       } catch (e) {
         throw new Error(`${values.on}: model ${name} cannot score this folder: ${(e as Error).message}`);
       }
+      if (r.unfamiliar.length) io.err(`warning: ${r.unfamiliar.length} of these ${r.sha256.length} images are unlike the images ${name} was trained on (e.g. ${r.unfamiliar[0]}); cxr classify refuses such images, here they are scored and compared`);
       const fitted = await modelFittedHashes(s, { modelsDir: values['models-dir'] });
       const trainedOn = fittedPaths(fitted.hashes, r).length;
       if (trainedOn) io.err(`warning: ${name} was trained on ${trainedOn} of these ${r.sha256.length} images: its figures are optimistic, and the comparison unfair to the others`);

@@ -14,10 +14,12 @@ export interface ScoredFolder {
   labels: number[];
   probabilities: number[];
   failures: FileFailure[];
+  /** Images the model's familiarity check would refuse in classify (UNFAMILIAR): scored here all the same. */
+  unfamiliar: string[];
 }
 
 /**
- * Scores labelled `items` with a stored model. With `raw`, the model's own calibration (if any) is
+ * Scores labelled `items` with a stored model (images its familiarity check would refuse too, listed in `unfamiliar`). With `raw`, the model's own calibration (if any) is
  * not applied, so a new calibration can be fitted on the raw output.
  */
 export async function scoreItems(stored: StoredModel, items: DatasetItem[], opts: { raw?: boolean; onProgress?: (d: number, t: number) => void } = {}): Promise<ScoredFolder> {
@@ -34,6 +36,7 @@ export async function scoreItems(stored: StoredModel, items: DatasetItem[], opts
       labels: outcome.records.map((r) => truth.get(r.path)!),
       probabilities: outcome.records.map((r) => r.probability),
       failures: outcome.failures,
+      unfamiliar: outcome.records.filter((r) => r.unfamiliar).map((r) => r.path),
     };
   } finally {
     predictor.dispose();
