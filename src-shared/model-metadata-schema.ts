@@ -118,6 +118,7 @@ export const modelMetadataSchema = z.object({
       fittedOn: z.object({ dataset: z.string(), n: z.number().int().positive() }),
       limitFrom: z.object({ dataset: z.string(), n: z.number().int().positive(), largest: z.number().nonnegative(), margin: z.number().positive() }),
       chosenAt: z.string(),
+      command: z.string().optional(),
     })
     .optional(),
   notes: z.string().optional(),

@@ -142,6 +142,8 @@ export interface FamiliarityRecord {
   /** Where the limit came from: `margin` × the largest distance among `n` images not fitted on. */
   limitFrom: { dataset: string; n: number; largest: number; margin: number };
   chosenAt: string;
+  /** The `cxr familiarity` command that fitted it, when it was fitted by one. */
+  command?: string;
 }
 
 /** Storage of a model's kernels; filled in by the model store when it saves the model. */

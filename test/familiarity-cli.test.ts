@@ -94,7 +94,10 @@ test('cxr familiarity: lists candidate layers, fits, previews with --dry-run, na
   const fitRows = readFileSync(path.join(dir, 'training-data.csv'), 'utf8').split(/\r?\n/).filter((l) => l.startsWith('fit,'));
   assert.equal(md.familiarity.fittedOn.n, fitRows.length, 'the centre is the mean over exactly the images fam was fitted on');
   assert.match(printed.engine, /^onnxruntime|^tfjs/);
-  assert.match(readFileSync(path.join(dir, 'MODEL_CARD.md'), 'utf8'), /- Familiarity check: an image is refused as UNFAMILIAR, not scored, when its `gap` feature lies further than/);
+  const card = readFileSync(path.join(dir, 'MODEL_CARD.md'), 'utf8');
+  assert.match(card, /- Familiarity check: an image is refused as UNFAMILIAR, not scored, when its `gap` feature lies further than/);
+  assert.equal(md.familiarity.command, `npx cxr familiarity ${data.dir} --model fam --layer gap`);
+  assert.ok(card.includes(`Reproduce with \`npx cxr familiarity ${data.dir} --model fam --layer gap\`.`));
   // The selection images set the limit, so none of them is refused by the check they set.
   const sel = await cxr(['classify', path.join(data.dir, 'val'), '--model', 'fam', '--no-history'], env);
   assert.equal(sel.code, 0, sel.stderr);

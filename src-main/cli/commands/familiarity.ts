@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from '../command.ts';
 import { UsageError } from '../command.ts';
-import { engineFromFlags, engineOptions, numberFlag, parse, progressBar } from '../common.ts';
+import { engineFromFlags, engineOptions, numberFlag, parse, progressBar, shellQuote } from '../common.ts';
 import { fitFamiliarity, vectorLayers } from '../../core/familiarity/fit-familiarity.ts';
 import { writeFileAtomic } from '../../core/fs/atomic-write.ts';
 import { renderModelCard } from '../../core/models/model-card.ts';
@@ -83,7 +83,8 @@ export const familiarityCommand: Command = {
       }
       if (values['dry-run']) io.err('dry run: the model was not changed');
       else {
-        await save({ ...stored.metadata, familiarity: r });
+        const command = `npx cxr familiarity ${argv.filter((a) => a !== '--json').map(shellQuote).join(' ')}`;
+        await save({ ...stored.metadata, familiarity: { ...r, command } });
         io.err(`familiarity check stored in ${stored.dir}/metadata.json and MODEL_CARD.md`);
       }
       return fit.skipped.length ? 2 : 0;
