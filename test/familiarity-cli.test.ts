@@ -69,6 +69,9 @@ test('cxr familiarity: lists candidate layers, fits, previews with --dry-run, na
   const t = await cxr(['train', data.dir, '--id', 'fam', '--max-per-class', '8', '--epochs', '1', '--input-size', '64', '--seed', '5', '--architecture', 'bn-cnn', '--filters', '8,16'], env);
   assert.equal(t.code, 0, t.stderr);
   const dir = path.join(env.CXR_HOME, 'models', 'fam');
+  const oneImage = path.join(data.dir, 'val', 'NORMAL', (await fsp.readdir(path.join(data.dir, 'val', 'NORMAL'))).sort()[0]);
+  const before = await cxr(['classify', oneImage, '--model', 'fam'], env);
+  assert.equal(before.code, 0, before.stderr);
   const list = await cxr(['familiarity', data.dir, '--model', 'fam'], env);
   assert.equal(list.code, 1);
   assert.match(list.stderr, /choose the layer with --layer NAME; layers of fam that give one vector per image: gap \(16\)/);
@@ -98,6 +101,11 @@ test('cxr familiarity: lists candidate layers, fits, previews with --dry-run, na
   assert.match(card, /- Familiarity check: an image is refused as UNFAMILIAR, not scored, when its `gap` feature lies further than/);
   assert.equal(md.familiarity.command, `npx cxr familiarity ${data.dir} --model fam --layer gap`);
   assert.ok(card.includes(`Reproduce with \`npx cxr familiarity ${data.dir} --model fam --layer gap\`.`));
+  // A diagnosis made before the check was fitted is not reused: the image is classified (and checked) again.
+  const again = await cxr(['classify', oneImage, '--model', 'fam'], env);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, /skipped: 0 already classified by fam/);
+  assert.match((await cxr(['classify', oneImage, '--model', 'fam'], env)).stderr, /skipped: 1 already classified by fam/);
   // The selection images set the limit, so none of them is refused by the check they set.
   const sel = await cxr(['classify', path.join(data.dir, 'val'), '--model', 'fam', '--no-history'], env);
   assert.equal(sel.code, 0, sel.stderr);

@@ -28,7 +28,8 @@ onnx insists on onnxruntime, tfjs on TensorFlow.js (--backend chooses its backen
 Every run is recorded in the diagnosis history ($CXR_HOME/history.sqlite, or the per-user data folder;
 --history FILE elsewhere, --no-history not at all), committed every --commit-every images (default 25).
 Images this model version already classified (same content) are skipped unless --force; --out still lists
-them, with their earlier result at this run's threshold and, in the source column, the history run it comes from.
+them, with their earlier result at this run's threshold and, in the source column, the history run it comes from
+(not those classified before the model's familiarity check was fitted: they are classified, and checked, again).
 A model with a familiarity check (cxr familiarity; the shipped default has one) refuses an image unlike the
 chest X-rays it was trained on as UNFAMILIAR (listed with the failures); --allow-unfamiliar scores it anyway, with a warning.
 Ctrl-C stops after the current batch and keeps what is done (exit 130).
@@ -88,7 +89,8 @@ class RunRecorder {
     const todo: string[] = [];
     files.forEach((file, i) => {
       const past = hashes[i] ? known.get(hashes[i]!) : undefined;
-      if (!past) return void todo.push(file);
+      // A diagnosis made before the model got its familiarity check was never checked: classify the image again.
+      if (!past || (md.familiarity && past.createdAt < md.familiarity.chosenAt)) return void todo.push(file);
       earlier.set(file, {
         path: file, sha256: hashes[i]!, probability: past.probability, label: '', threshold: past.threshold, modelId: md.id, modelVersion: md.version,
         backend: (past.backend ?? '') as ClassifyRecord['backend'], engine: past.engine ?? '', milliseconds: past.milliseconds ?? 0,
