@@ -97,6 +97,8 @@ export interface AuditCase {
   score: ShortcutScore;
   /** outside > maxOutside: the model looked mostly outside the lungs. */
   flagged: boolean;
+  /** Set when the model's familiarity check would refuse the image in classify: why. */
+  unfamiliar?: string;
 }
 
 /** The shortcut audit of a folder. */

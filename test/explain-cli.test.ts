@@ -97,4 +97,14 @@ test('explain with the shipped default model', { skip: data.skip || noShippedMod
   const far = await cxr(['explain', grid, '--gradcam', '--out', path.join(tmp.dir, 'grid-out')], env);
   assert.equal(far.code, 0, far.stderr);
   assert.match(far.stderr, /warning: grid\.png is unlike the chest X-rays this model was trained on \(distance 0\.\d{3} from the images model default was trained on, limit 0\.377\); cxr classify would refuse it/);
+  const auditDir = path.join(tmp.dir, 'audit-mixed');
+  await fsp.mkdir(auditDir, { recursive: true });
+  await fsp.copyFile(grid, path.join(auditDir, 'grid.png'));
+  await fsp.copyFile(firstImage('PNEUMONIA'), path.join(auditDir, 'study.jpeg'));
+  const report = path.join(tmp.dir, 'audit-mixed.json');
+  const audit = await cxr(['explain', '--audit', auditDir, '--out', report], env);
+  assert.equal(audit.code, 0, audit.stderr);
+  assert.match(audit.stderr, /warning: 1 image\(s\) are unlike the chest X-rays default was trained on \(e\.g\. \S+grid\.png: distance 0\.\d{3}/);
+  const cases = (JSON.parse(readFileSync(report, 'utf8')) as { cases: Array<{ path: string; unfamiliar?: string }> }).cases;
+  assert.deepEqual(cases.filter((c) => c.unfamiliar).map((c) => path.basename(c.path)), ['grid.png']);
 });

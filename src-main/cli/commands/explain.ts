@@ -126,6 +126,8 @@ export const explainCommand: Command = {
         if (!c.flagged) continue;
         io.out(`${pct(c.score.outside)}    ${pct(c.score.cornerTotal)}  ${c.probability.toFixed(3)}  ${c.label.padEnd(10)} ${c.path}`);
       }
+      const far = report.cases.filter((c) => c.unfamiliar);
+      if (far.length) io.err(`warning: ${far.length} image(s) are unlike the chest X-rays ${ref.metadata.id} was trained on (e.g. ${far[0].path}: ${far[0].unfamiliar}); cxr classify would refuse them, so their heatmaps mean little (unfamiliar in --out)`);
       const empty = report.cases.filter((c) => c.score.empty).length;
       if (empty) io.err(`note: ${empty} image(s) had an empty heatmap (no positive evidence at ${report.layer}); they are not flagged`);
       for (const f of report.failures) io.err(`error: ${f.reason}`);
