@@ -17,6 +17,8 @@ export const contractCalls = {
       modelId: z.string().min(1).max(64).optional(),
       threshold: z.number().min(0).max(1).optional(),
       backend: backendSchema.optional(),
+      /** Score images the model's familiarity check refuses (UNFAMILIAR) instead of reporting them as failures. */
+      allowUnfamiliar: z.boolean().optional(),
     })
     .strict(),
   'classify:cancel': z.object({ jobId: z.string().min(1) }).strict(),
@@ -25,7 +27,11 @@ export const contractCalls = {
 /** Events the main process sends to the renderer. */
 export const contractEvents = {
   'classify:progress': z.object({ jobId: z.string(), done: z.number(), total: z.number() }),
-  'classify:result': z.object({ jobId: z.string(), path: z.string(), probability: z.number(), label: z.string() }),
+  'classify:result': z.object({
+    jobId: z.string(), path: z.string(), probability: z.number(), label: z.string(),
+    /** Set when the image was scored although unlike the model's training images (allowUnfamiliar): why. */
+    unfamiliar: z.string().optional(),
+  }),
   'classify:failure': z.object({ jobId: z.string(), path: z.string(), code: z.string(), reason: z.string() }),
   'classify:done': z.object({
     jobId: z.string(), classified: z.number(), failed: z.number(), cancelled: z.boolean(),

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import sharp from 'sharp';
 import { contractEvents, type EventName } from '../../src-shared/contract.ts';
 import { realData, tempDir } from '../core/test-support.ts';
 import { shippedModelsDir } from '../core/models/paths.ts';
@@ -22,23 +23,33 @@ test('classify:start through the app door: every event matches the contract; a b
   const bytes = await fsp.readFile(path.join(normal, b));
   await fsp.writeFile(path.join(dir, 'cut.jpeg'), bytes.subarray(0, bytes.length >> 1));
   await fsp.copyFile(path.join(data.dir, 'dicom', 'derived-kermany-sc', 'NORMAL_IM-0133-0001.dcm'), path.join(dir, 'study.dcm'));
+  const diagram = path.join(dir, 'diagram.png');
+  await sharp(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="400" height="300"><rect width="400" height="300" fill="white"/><rect x="40" y="40" width="150" height="90" fill="none" stroke="black" stroke-width="4"/><circle cx="300" cy="200" r="60" fill="#555"/></svg>')).greyscale().png().toFile(diagram);
 
-  const events: Array<{ name: EventName; payload: unknown }> = [];
-  const done = new Promise<Record<string, unknown>>((resolve) => {
-    const emit = (name: EventName, payload: unknown) => {
-      contractEvents[name].parse(payload); // the renderer gets only what the contract says
-      events.push({ name, payload });
-      if (name === 'classify:done') resolve(payload as Record<string, unknown>);
-    };
-    void handlers['classify:start']({ paths: [dir] }, emit as never).then((r) => assert.deepEqual(Object.keys(r as object).sort(), ['jobId', 'total']));
-  });
-  const end = await done;
+  const run = (req: { paths: string[]; allowUnfamiliar?: boolean }) => {
+    const events: Array<{ name: EventName; payload: unknown }> = [];
+    const done = new Promise<Record<string, unknown>>((resolve) => {
+      const emit = (name: EventName, payload: unknown) => {
+        contractEvents[name].parse(payload); // the renderer gets only what the contract says
+        events.push({ name, payload });
+        if (name === 'classify:done') resolve(payload as Record<string, unknown>);
+      };
+      void handlers['classify:start'](req, emit as never).then((r) => assert.deepEqual(Object.keys(r as object).sort(), ['jobId', 'total']));
+    });
+    return done.then((end) => ({ end, events }));
+  };
+  const { end, events } = await run({ paths: [dir] });
   assert.equal(end.classified, 1);
-  assert.equal(end.failed, 1);
+  assert.equal(end.failed, 2);
   assert.equal(end.cancelled, false);
   assert.match(String(end.notRead), /^1 file that is not \.jpg\/\.jpeg\/\.png \(1 \.dcm; DICOM is not read by this version/);
   const failures = events.filter((e) => e.name === 'classify:failure').map((e) => e.payload as { path: string; code: string });
-  assert.deepEqual(failures.map((f) => [path.basename(f.path), f.code]), [['cut.jpeg', 'TRUNCATED']]);
+  assert.deepEqual(failures.map((f) => [path.basename(f.path), f.code]).sort(), [['cut.jpeg', 'TRUNCATED'], ['diagram.png', 'UNFAMILIAR']]);
   const results = events.filter((e) => e.name === 'classify:result').map((e) => e.payload as { path: string; label: string });
   assert.deepEqual(results.map((r) => path.basename(r.path)), ['a.jpeg']);
+  // The app may score such an image on request; the result says why it is suspect.
+  const allowed = await run({ paths: [diagram], allowUnfamiliar: true });
+  assert.equal(allowed.end.classified, 1);
+  const [scored] = allowed.events.filter((e) => e.name === 'classify:result').map((e) => e.payload as { unfamiliar?: string });
+  assert.match(String(scored.unfamiliar), /^distance 0\.\d{3} from the images model default was trained on, limit 0\.377$/);
 });

@@ -26,8 +26,8 @@ export const handlers: { [N in CallName]: Handler<N> } = {
     jobs.set(jobId, ctrl);
     for (const f of failures) emit('classify:failure', { jobId, ...f });
     void classifyFiles({
-      files, metadata: stored.metadata, predictor, engine, threshold: req.threshold, signal: ctrl.signal,
-      onRecord: (r) => emit('classify:result', { jobId, path: r.path, probability: r.probability, label: r.label }),
+      files, metadata: stored.metadata, predictor, engine, threshold: req.threshold, signal: ctrl.signal, allowUnfamiliar: req.allowUnfamiliar,
+      onRecord: (r) => emit('classify:result', { jobId, path: r.path, probability: r.probability, label: r.label, ...(r.unfamiliar ? { unfamiliar: r.unfamiliar } : {}) }),
       onFailure: (f) => emit('classify:failure', { jobId, ...f }),
       onProgress: (done, total) => emit('classify:progress', { jobId, done, total }),
     }).then((o) => {

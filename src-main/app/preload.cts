@@ -6,7 +6,7 @@ const events = ['classify:progress', 'classify:result', 'classify:failure', 'cla
 contextBridge.exposeInMainWorld('cxr', {
   engineInfo: () => ipcRenderer.invoke('engine:info', {}),
   listModels: () => ipcRenderer.invoke('models:list', {}),
-  classify: (req: { paths: string[]; modelId?: string; threshold?: number }) => ipcRenderer.invoke('classify:start', req),
+  classify: (req: { paths: string[]; modelId?: string; threshold?: number; allowUnfamiliar?: boolean }) => ipcRenderer.invoke('classify:start', req),
   cancelClassify: (jobId: string) => ipcRenderer.invoke('classify:cancel', { jobId }),
   on: (name: (typeof events)[number], cb: (payload: unknown) => void) => {
     if (!events.includes(name)) throw new Error(`unknown event ${name}`);
