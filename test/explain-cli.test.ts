@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { initEngine } from '../src-main/core/engine/backend.ts';
 import { saveModel } from '../src-main/core/models/store.ts';
 import { loadLayersModelFromDir } from '../src-main/core/models/tfjs-files.ts';
-import { realData, tempDir } from '../src-main/core/test-support.ts';
+import { realData, tempDir, writeGreyDiagram } from '../src-main/core/test-support.ts';
 import { cxr, noShippedModel } from './cli.ts';
 
 const data = realData();
@@ -93,7 +93,7 @@ test('explain with the shipped default model', { skip: data.skip || noShippedMod
   assert.doesNotMatch(r.stderr, /unlike the chest X-rays/);
   // A picture the familiarity check would refuse in cxr classify is explained with a warning.
   const grid = path.join(tmp.dir, 'grid.png');
-  await sharp(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="400" height="300"><rect width="400" height="300" fill="white"/><rect x="40" y="40" width="150" height="90" fill="none" stroke="black" stroke-width="4"/><circle cx="300" cy="200" r="60" fill="#555"/></svg>')).greyscale().png().toFile(grid);
+  await writeGreyDiagram(grid);
   const far = await cxr(['explain', grid, '--gradcam', '--out', path.join(tmp.dir, 'grid-out')], env);
   assert.equal(far.code, 0, far.stderr);
   assert.match(far.stderr, /warning: grid\.png is unlike the chest X-rays this model was trained on \(distance 0\.\d{3} from the images model default was trained on, limit 0\.377\); cxr classify would refuse it/);

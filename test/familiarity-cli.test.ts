@@ -5,9 +5,8 @@ import { promises as fsp, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
-import sharp from 'sharp';
 import type { ModelMetadata } from '../src-shared/types.ts';
-import { realData, tempDir } from '../src-main/core/test-support.ts';
+import { realData, tempDir, writeGreyDiagram } from '../src-main/core/test-support.ts';
 import { cxr, noShippedModel, parseCsvObjects, shipped } from './cli.ts';
 
 const data = realData();
@@ -15,18 +14,13 @@ const tmp = tempDir();
 const env = { CXR_HOME: path.join(tmp.dir, 'home') };
 after(() => tmp.cleanup());
 
-const diagram = `<svg xmlns="http://www.w3.org/2000/svg" width="800" height="600"><rect width="800" height="600" fill="white"/>
-<rect x="50" y="50" width="200" height="120" fill="none" stroke="black" stroke-width="4"/><rect x="450" y="300" width="250" height="150" fill="#888"/>
-<line x1="250" y1="110" x2="450" y2="370" stroke="black" stroke-width="4"/><circle cx="600" cy="120" r="80" fill="#444"/>
-<text x="80" y="120" font-size="40">Input</text><text x="480" y="380" font-size="40">Output</text></svg>`;
-
 const readMetadata = (dir: string) => JSON.parse(readFileSync(path.join(dir, 'metadata.json'), 'utf8')) as ModelMetadata;
 
 test('the shipped model refuses a grey diagram as UNFAMILIAR, scores it only with --allow-unfamiliar, and the history says so', { skip: noShippedModel }, async () => {
   assert.equal(readMetadata(shipped).familiarity?.layer, 'm3_head_gap');
   const dir = path.join(tmp.dir, 'mixed');
   await fsp.mkdir(dir, { recursive: true });
-  await sharp(Buffer.from(diagram)).greyscale().jpeg().toFile(path.join(dir, 'diagram.jpg'));
+  await writeGreyDiagram(path.join(dir, 'diagram.jpg'));
   const xray = data.skip ? null : path.join(data.dir, 'test-dev', 'PNEUMONIA', (await fsp.readdir(path.join(data.dir, 'test-dev', 'PNEUMONIA')))[0]);
   if (xray) await fsp.copyFile(xray, path.join(dir, 'study.jpeg'));
   const out = path.join(tmp.dir, 'mixed.json');

@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import sharp from 'sharp';
 import { contractEvents, type EventName } from '../../src-shared/contract.ts';
-import { realData, tempDir } from '../core/test-support.ts';
+import { realData, tempDir, writeGreyDiagram } from '../core/test-support.ts';
 import { shippedModelsDir } from '../core/models/paths.ts';
 
 const data = realData();
@@ -24,7 +23,7 @@ test('classify:start through the app door: every event matches the contract; a b
   await fsp.writeFile(path.join(dir, 'cut.jpeg'), bytes.subarray(0, bytes.length >> 1));
   await fsp.copyFile(path.join(data.dir, 'dicom', 'derived-kermany-sc', 'NORMAL_IM-0133-0001.dcm'), path.join(dir, 'study.dcm'));
   const diagram = path.join(dir, 'diagram.png');
-  await sharp(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="400" height="300"><rect width="400" height="300" fill="white"/><rect x="40" y="40" width="150" height="90" fill="none" stroke="black" stroke-width="4"/><circle cx="300" cy="200" r="60" fill="#555"/></svg>')).greyscale().png().toFile(diagram);
+  await writeGreyDiagram(diagram);
 
   const run = (req: { paths: string[]; allowUnfamiliar?: boolean }) => {
     const events: Array<{ name: EventName; payload: unknown }> = [];

@@ -2,6 +2,7 @@
 import { chmodSync, existsSync, mkdtempSync, promises as fsp, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import sharp from 'sharp';
 import type { ModelMetadata } from '../../src-shared/types.ts';
 import { buildArchitecture } from './architectures/cnn.ts';
 import { sharedDataDir } from './models/paths.ts';
@@ -50,4 +51,14 @@ export async function saveTinyModel(dir: string, id = 'tiny'): Promise<ModelMeta
   }, dir);
   model.dispose();
   return md;
+}
+
+/** Writes a grey diagram (boxes, a line, a disc, labels): a grey picture that is not an X-ray. Returns `file`. */
+export async function writeGreyDiagram(file: string): Promise<string> {
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="800" height="600"><rect width="800" height="600" fill="white"/>
+<rect x="50" y="50" width="200" height="120" fill="none" stroke="black" stroke-width="4"/><rect x="450" y="300" width="250" height="150" fill="#888"/>
+<line x1="250" y1="110" x2="450" y2="370" stroke="black" stroke-width="4"/><circle cx="600" cy="120" r="80" fill="#444"/>
+<text x="80" y="120" font-size="40">Input</text><text x="480" y="380" font-size="40">Output</text></svg>`;
+  await sharp(Buffer.from(svg)).greyscale().toFile(file);
+  return file;
 }
