@@ -11,7 +11,7 @@ import { openExplainModel, prepareImage, type ExplainModel, type PreparedImage }
 import { gradCam } from '../../core/explain/gradcam.ts';
 import { activationGridPng, heatmapPng, overlayPng } from '../../core/explain/render.ts';
 import { auditFolder, DEFAULT_CORNER, DEFAULT_LUNG_BOX, scoreGradCam } from '../../core/explain/shortcut-audit.ts';
-import { imageDistance, unfamiliarDetail } from '../../core/familiarity/familiarity.ts';
+import { familiarityMeter, unfamiliarDetail } from '../../core/familiarity/familiarity.ts';
 import { writeFileAtomic } from '../../core/fs/atomic-write.ts';
 
 const usage = `usage: cxr explain <image> --out DIR [--model ID|DIR] [--layers all|NAME,…] [--gradcam]
@@ -148,7 +148,7 @@ export const explainCommand: Command = {
     const ref = await openExplainModel(values.model, { modelsDir: values['models-dir'] });
     io.err(`model ${ref.metadata.id}; engine ${engineLabel(engine)}`);
     const prepared = await prepareImage(positionals[0], ref.metadata.input);
-    const far = unfamiliarDetail(ref.metadata.familiarity, imageDistance(ref.model, ref.metadata, prepared.data), ref.metadata.id);
+    const far = unfamiliarDetail(ref.metadata.familiarity, familiarityMeter(ref.model, ref.metadata)?.(prepared.data), ref.metadata.id);
     if (far) io.err(`warning: ${path.basename(positionals[0])} is unlike the chest X-rays this model was trained on (${far}); cxr classify would refuse it, so its probability and heatmap below mean little`);
     await explainImage(io, ref, positionals[0], prepared, values.out, {
       layers, gradcam: both || Boolean(values.gradcam), layer: values.layer, targetClass, method, opacity, colormap,

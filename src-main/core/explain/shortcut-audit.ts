@@ -12,7 +12,7 @@
  */
 import type { AuditCase, AuditReport, LungBox, ShortcutScore } from '../../../src-shared/explain-types.ts';
 import { listImageFiles } from '../dataset/list-files.ts';
-import { imageDistance, unfamiliarDetail } from '../familiarity/familiarity.ts';
+import { familiarityMeter, unfamiliarDetail } from '../familiarity/familiarity.ts';
 import { toFileFailure } from '../imaging/image-error.ts';
 import { prepareImage, type ExplainModel } from './explain-model.ts';
 import { gradCam, resolveCamLayer, type GradCamOptions } from './gradcam.ts';
@@ -89,13 +89,14 @@ export async function auditFolder(ref: ExplainModel, folder: string, opts: Audit
   const method = opts.method ?? 'gradcam';
   const { files, failures } = await listImageFiles([folder]);
   const cases: AuditCase[] = [];
+  const distanceOf = familiarityMeter(ref.model, ref.metadata);
   for (let i = 0; i < files.length; i++) {
     const file = files[i];
     try {
       const prepared = await prepareImage(file, ref.metadata.input);
       const r = await gradCam(ref, prepared, { layer, method, targetClass: opts.targetClass });
       const score = scoreGradCam(r, box, corner);
-      const unfamiliar = unfamiliarDetail(ref.metadata.familiarity, imageDistance(ref.model, ref.metadata, prepared.data), ref.metadata.id);
+      const unfamiliar = unfamiliarDetail(ref.metadata.familiarity, distanceOf?.(prepared.data), ref.metadata.id);
       cases.push({ path: file, probability: r.probability, label: r.label, targetClass: r.targetClass, score, flagged: score.outside > maxOutside, ...(unfamiliar ? { unfamiliar } : {}) });
     } catch (e) {
       failures.push(toFileFailure(e, file));

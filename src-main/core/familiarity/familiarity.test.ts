@@ -11,7 +11,7 @@ import { initEngine } from '../engine/backend.ts';
 import { tfjsPredictor } from '../inference/predictor.ts';
 import { loadStoredModel, resolveModel } from '../models/store.ts';
 import { saveTinyModel, tempDir } from '../test-support.ts';
-import { cosineDistance, imageDistance, packVector, splitRows, unfamiliarDetail, unpackVector, withFeatureOutput } from './familiarity.ts';
+import { cosineDistance, familiarityMeter, packVector, splitRows, unfamiliarDetail, unpackVector, withFeatureOutput } from './familiarity.ts';
 import { fitFamiliarity, vectorLayers } from './fit-familiarity.ts';
 
 const tmp = tempDir();
@@ -107,10 +107,10 @@ test('a predictor of a model with a check gives distances, consistent with the s
   assert.equal(s.probabilities.length, 2);
   assert.equal(s.distances!.length, 2);
   for (const d of s.distances!) assert.ok(d >= 0 && d <= 2);
-  const one = imageDistance(model, withCheck, batch.subarray(0, 64 * 64));
-  assert.ok(Math.abs(one! - s.distances![0]) < 1e-6, 'imageDistance agrees with the predictor');
+  const one = familiarityMeter(model, withCheck)!(batch.subarray(0, 64 * 64));
+  assert.ok(Math.abs(one - s.distances![0]) < 1e-6, 'familiarityMeter agrees with the predictor');
   assert.equal(tf.memory().numTensors, before);
-  assert.equal(imageDistance(model, md, batch.subarray(0, 64 * 64)), undefined);
+  assert.equal(familiarityMeter(model, md), undefined);
   const plain = await tfjsPredictor(model, md).predict(batch, 2);
   assert.deepEqual([...plain.probabilities], [...s.probabilities]);
   assert.equal(plain.distances, undefined);

@@ -108,14 +108,18 @@ export function unfamiliarDetail(f: FamiliarityRecord | undefined, distance: num
 }
 
 /**
- * One prepared image's distance from the model's training images (undefined when the model has no check), for
- * views that run the model their own way (e.g. `cxr explain`); classification gets it from its Predictor.
+ * A function that gives one prepared image's distance from the model's training images (undefined when the model
+ * has no check), for views that run the model their own way (e.g. `cxr explain`); classification gets distances
+ * from its Predictor. The wrapped model and the centre are built once, for every image it is called on.
  */
-export function imageDistance(model: tfl.LayersModel, md: Pick<ModelMetadata, 'familiarity' | 'input' | 'output' | 'classNames'>, pixels: Float32Array): number | undefined {
+export function familiarityMeter(model: tfl.LayersModel, md: Pick<ModelMetadata, 'familiarity' | 'input' | 'output' | 'classNames'>): ((pixels: Float32Array) => number) | undefined {
   const f = md.familiarity;
   if (!f) return undefined;
   const run = withFeatureOutput(model, f.layer);
+  const center = unpackVector(f.center);
   const { height, width, channels } = md.input;
-  const row = tf.tidy(() => (run.predict(tf.tensor4d(pixels, [1, height, width, channels])) as tf.Tensor).dataSync() as Float32Array);
-  return splitRows(row, 1, md, unpackVector(f.center)).distances![0];
+  return (pixels) => {
+    const row = tf.tidy(() => (run.predict(tf.tensor4d(pixels, [1, height, width, channels])) as tf.Tensor).dataSync() as Float32Array);
+    return splitRows(row, 1, md, center).distances![0];
+  };
 }
