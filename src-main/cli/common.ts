@@ -99,3 +99,11 @@ export function progressBar(io: { err: (s: string) => void; isTTY: boolean }, la
 export function shellQuote(a: string): string {
   return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
 }
+
+/**
+ * The warning evaluate, compare and threshold give when a model's familiarity check would refuse some of the labelled
+ * images they score anyway: `example` names one (with why, where known), `here` says what is done with them.
+ */
+export function unfamiliarScoredWarning(count: number, total: number, model: string, example: string, here: string): string {
+  return `warning: ${count} of these ${total} images are unlike the images ${model} was trained on (e.g. ${example}); cxr classify refuses such images, here ${here}`;
+}

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from '../command.ts';
 import { UsageError } from '../command.ts';
-import { engineFromFlags, engineOptions, parse, progressBar } from '../common.ts';
+import { engineFromFlags, engineOptions, parse, progressBar, unfamiliarScoredWarning } from '../common.ts';
 import { compareModels, comparisonJson, type ScoredModel } from '../../core/compare/compare.ts';
 import { writeComparison } from '../../core/compare/compare-html.ts';
 import { scanDataset } from '../../core/dataset/scan.ts';
@@ -50,7 +50,7 @@ spread of their probabilities. A file any model cannot score is reported and lef
       } catch (e) {
         throw new Error(`${values.on}: model ${name} cannot score this folder: ${(e as Error).message}`);
       }
-      if (r.unfamiliar.length) io.err(`warning: ${r.unfamiliar.length} of these ${r.sha256.length} images are unlike the images ${name} was trained on (e.g. ${r.unfamiliar[0]}); cxr classify refuses such images, here they are scored and compared`);
+      if (r.unfamiliar.length) io.err(unfamiliarScoredWarning(r.unfamiliar.length, r.sha256.length, name, r.unfamiliar[0], 'they are scored and compared'));
       const fitted = await modelFittedHashes(s, { modelsDir: values['models-dir'] });
       const trainedOn = fittedPaths(fitted.hashes, r).length;
       if (trainedOn) io.err(`warning: ${name} was trained on ${trainedOn} of these ${r.sha256.length} images: its figures are optimistic, and the comparison unfair to the others`);

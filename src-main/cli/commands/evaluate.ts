@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from '../command.ts';
 import { UsageError } from '../command.ts';
-import { engineFromFlags, engineOptions, parse, progressBar } from '../common.ts';
+import { engineFromFlags, engineOptions, parse, progressBar, unfamiliarScoredWarning } from '../common.ts';
 import { classifyFiles } from '../../core/classify/classify-files.ts';
 import { describeFormSignal, readFileForms, signalsOfForms, traitVisibility } from '../../core/dataset/form-signals.ts';
 import { scanDataset } from '../../core/dataset/scan.ts';
@@ -83,7 +83,7 @@ sensitivity, specificity and each class's mean logit move and how many labels ch
     if (seen.length) io.err(`warning: ${md.id} was trained on ${seen.length} of these ${outcome.records.length} images (e.g. ${seen[0]}): the metrics below are optimistic; evaluate on images it never saw`);
     if (chosenOn.length) io.err(`warning: ${md.id}'s epoch and threshold were chosen on ${chosenOn.length} of these ${outcome.records.length} images (its selection set, e.g. ${chosenOn[0]}): the metrics below are optimistic, above all sensitivity and specificity at its threshold; evaluate on images it never saw`);
     const unfamiliar = outcome.records.filter((r) => r.unfamiliar);
-    if (unfamiliar.length) io.err(`warning: ${unfamiliar.length} of these ${outcome.records.length} images are unlike the images ${md.id} was trained on (e.g. ${unfamiliar[0].path}: ${unfamiliar[0].unfamiliar}); cxr classify refuses such images, here they are scored and counted`);
+    if (unfamiliar.length) io.err(unfamiliarScoredWarning(unfamiliar.length, outcome.records.length, md.id, `${unfamiliar[0].path}: ${unfamiliar[0].unfamiliar}`, 'they are scored and counted'));
     for (const u of fitted.unchecked) io.err(`note: training data of ${u} unknown, so overlap with these images was not checked`);
     if (values.json) io.out(JSON.stringify({ ...s, ...(heldFixed.length ? { heldFixed } : {}), ...(framing ? { framing } : {}) }, null, 2));
     else {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from '../command.ts';
 import { UsageError } from '../command.ts';
-import { engineFromFlags, engineOptions, numberFlag, parse, progressBar } from '../common.ts';
+import { engineFromFlags, engineOptions, numberFlag, parse, progressBar, unfamiliarScoredWarning } from '../common.ts';
 import { scanDataset } from '../../core/dataset/scan.ts';
 import type { OperatingRule } from '../../core/evaluation/operating-point.ts';
 import { scoreItems } from '../../core/evaluation/score-folder.ts';
@@ -66,7 +66,7 @@ export const thresholdCommand: Command = {
     const bar = progressBar(io, 'scoring');
     const scored = await scoreItems(stored, items, { raw: true, onProgress: (d, t) => bar.update(d, t) });
     for (const f of scored.failures) io.err(`skipped ${f.path}: ${f.reason}`);
-    if (scored.unfamiliar.length) io.err(`warning: ${scored.unfamiliar.length} of these ${scored.sha256.length} images are unlike the images ${stored.metadata.id} was trained on (e.g. ${scored.unfamiliar[0]}); cxr classify refuses such images, here they count towards the threshold`);
+    if (scored.unfamiliar.length) io.err(unfamiliarScoredWarning(scored.unfamiliar.length, scored.sha256.length, stored.metadata.id, scored.unfamiliar[0], 'they count towards the threshold'));
     const { metadata, point } = withOperatingPoint(stored.metadata, { rule, calibrate: cal as 'platt' | 'temperature' | undefined, dataset: folder, labels: scored.labels, rawProbabilities: scored.probabilities });
     if (values.json) io.out(JSON.stringify({ threshold: point.threshold, operatingPoint: metadata.operatingPoint, calibration: metadata.calibration ?? null }, null, 2));
     else {
